@@ -1,0 +1,95 @@
+# pullgate — plain make with pkg-config.
+#   make            build/pullgate (optimised)
+#   make run        install build dependencies when root, build, run the demo
+#   make test       unit + end-to-end tests, built with ASan and UBSan
+#   make fuzz       run the HTTP parser fuzz target for FUZZ_SECONDS
+#   make bench      side-by-side benchmark against nginx and HAProxy
+
+PKGS      := libssl libcrypto yaml-0.1
+CC        ?= cc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PYTHON    ?= /usr/bin/python3
+FUZZ_SECONDS ?= 30
+
+SRCS      := $(shell find src -name '*.c' | sort)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+UNIT_SRCS := $(shell find tests/unit -name '*.c' | sort)
+HDRS      := $(shell find src tests/unit -name '*.h')
+GEN       := build/gen/trust_presets.c
+
+REL_OBJS  := $(SRCS:%.c=build/rel/%.o) build/rel/gen/trust_presets.o
+SAN_OBJS  := $(SRCS:%.c=build/san/%.o) build/san/gen/trust_presets.o
+SAN_LIB_OBJS := $(LIB_SRCS:%.c=build/san/%.o) build/san/gen/trust_presets.o
+UNIT_OBJS := $(UNIT_SRCS:%.c=build/san/%.o)
+
+.PHONY: all run test unit e2e fuzz bench deps clean check-deps
+all: build/pullgate
+
+# The trust presets ship inside the binary, so it runs without share/.
+$(GEN): share/trust/cloudflare-origin-pull-ca.pem tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $@ preset_cloudflare_pem share/trust/cloudflare-origin-pull-ca.pem
+
+build/rel/%.o: %.c $(HDRS) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
+build/rel/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
+build/san/%.o: %.c $(HDRS) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+build/san/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+build/pullgate: $(REL_OBJS)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
+build/san/pullgate: $(SAN_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+build/san/unit-tests: $(SAN_LIB_OBJS) $(UNIT_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run 'make deps' as root (Debian: libssl-dev libyaml-dev pkg-config)"; exit 1; }
+
+# Debian packages the build, the tests and the demo use.
+DEPS_BUILD := build-essential pkg-config libssl-dev libyaml-dev
+DEPS_TEST  := python3 python3-pytest curl openssl nginx-light haproxy clang
+deps:
+	sh tools/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+
+run:
+	@sh tools/install-deps.sh $(DEPS_BUILD) curl openssl python3
+	@$(MAKE) --no-print-directory build/pullgate
+	@sh demo/run.sh
+
+unit: build/san/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests
+
+e2e: build/san/pullgate
+	PULLGATE_BIN=$(CURDIR)/build/san/pullgate $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+test: build/san/pullgate build/san/unit-tests
+	@echo "== unit tests"
+	ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests
+	@echo "== end-to-end tests"
+	PULLGATE_BIN=$(CURDIR)/build/san/pullgate $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+build/fuzz/fuzz_http_parser: fuzz/fuzz_http_parser.c src/http/*.c src/http/*.h
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
+
+fuzz: build/fuzz/fuzz_http_parser
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_http_parser -max_total_time=$(FUZZ_SECONDS) -max_len=16384 build/fuzz/corpus fuzz/corpus/http_parser
+
+bench: build/pullgate
+	sh bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,83 @@
+/*
+ * guard_role: the guard's hooks into the proxy session — the refusal log of
+ * failed handshakes, identity headers computed once per connection, client
+ * copies of them removed, and the Host-to-SNI rule (421).
+ */
+#include <openssl/err.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "guard/guard.h"
+
+static struct guard_conn *conn_of(struct proxy_session *s)
+{
+	return s->role_data;
+}
+
+static const struct guard_conf *conf_of(struct proxy_session *s)
+{
+	struct guard_worker *gw = (struct guard_worker *)((char *)s->pw - offsetof(struct guard_worker, pw));
+	return gw->srv->conf;
+}
+
+static void guard_on_handshake_failed(struct proxy_session *s)
+{
+	struct tls_refusal why = { .class = "protocol" };
+	if (s->client.ssl && s->close_reason == NULL)
+		guard_tls_describe_failure(s->client.ssl, s->client.ssl_error, &why);
+	else
+		snprintf(why.detail, sizeof why.detail, "%s", s->close_reason ? s->close_reason : "?");
+	ERR_clear_error();
+	log_info("tls refused %s: %s (%s)", s->peer_text, why.class, why.detail);
+}
+
+static bool guard_on_established(struct proxy_session *s)
+{
+	struct guard_conn *gc = conn_of(s);
+	gc->identity = guard_tls_identity_block(s->client.ssl, &conf_of(s)->headers, &gc->identity_len);
+	if (!gc->identity) {
+		s->close_reason = "out of memory";
+		return false;
+	}
+	log_debug("%s: tls established (%s)", s->peer_text, SSL_get_version(s->client.ssl));
+	return true;
+}
+
+static int guard_check_request(struct proxy_session *s, const struct http_request *req)
+{
+	struct guard_conn *gc = conn_of(s);
+	if (!guard_tls_host_allowed(gc->tls, s->client.ssl, req->host))
+		return 421;
+	return 0;
+}
+
+static bool guard_drop_header(struct proxy_session *s, struct slice name)
+{
+	return guard_identity_is_reserved(&conf_of(s)->headers, name);
+}
+
+static bool guard_add_headers(struct proxy_session *s, struct buf *out)
+{
+	struct guard_conn *gc = conn_of(s);
+	return buf_append(out, gc->identity, gc->identity_len);
+}
+
+static void guard_on_close(struct proxy_session *s)
+{
+	struct guard_conn *gc = conn_of(s);
+	if (!gc)
+		return;
+	free(gc->identity);
+	guard_tls_unref(gc->tls);
+	free(gc);
+	s->role_data = NULL;
+}
+
+const struct proxy_role guard_role = {
+	.on_established = guard_on_established,
+	.check_request = guard_check_request,
+	.drop_header = guard_drop_header,
+	.add_headers = guard_add_headers,
+	.on_handshake_failed = guard_on_handshake_failed,
+	.on_close = guard_on_close,
+};

@@ -1,0 +1,573 @@
+/*
+ * session: the connection state machine (see session.h). session_run moves
+ * bytes until nothing can move; every stop waits for an event edge or a
+ * timer, because each place that stops reading for another reason (a full
+ * buffer, a phase that does not read) is retried within the same run when
+ * that reason goes away.
+ */
+#include "proxy/session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/net.h"
+
+#define SESSION_IO_BUF (32 * 1024)
+#define SESSION_LINGER_MS 2000
+
+static void session_timer_fired(struct timer *t);
+static void session_free_task(struct task *t);
+
+static void session_io(struct io_watch *w, unsigned events)
+{
+	struct proxy_session *s = w->data;
+	transport_note_events(&s->client, events);
+	session_run(s);
+}
+
+static void session_run_task(struct task *t)
+{
+	session_run(t->data);
+}
+
+struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transport *t,
+					  const struct sockaddr_storage *peer)
+{
+	struct proxy_session *s = calloc(1, sizeof *s);
+	if (!s) {
+		transport_close(t);
+		return NULL;
+	}
+	s->pw = pw;
+	s->client = *t;
+	s->peer = *peer;
+	net_addr_format(peer, s->peer_text, sizeof s->peer_text);
+	net_addr_ip(peer, s->peer_ip, sizeof s->peer_ip);
+	timer_init(&s->timer, session_timer_fired, s);
+	task_init(&s->run_task, session_run_task, s);
+	task_init(&s->free_task, session_free_task, s);
+	if (loop_watch(pw->loop, &s->watch, s->client.fd, session_io, s) < 0) {
+		transport_close(&s->client);
+		free(s);
+		return NULL;
+	}
+	s->next = pw->sessions;
+	if (pw->sessions)
+		pw->sessions->prev = s;
+	pw->sessions = s;
+	pw->active++;
+	s->phase = SESSION_HANDSHAKE;
+	timer_arm(pw->loop, &s->timer, pw->limits->handshake_ms);
+	/* The client may already have sent its hello. */
+	s->client.readable = s->client.writable = true;
+	task_defer(pw->loop, &s->run_task);
+	return s;
+}
+
+static void session_free_task(struct task *t)
+{
+	free(t->data);
+}
+
+void proxy_session_close(struct proxy_session *s, const char *reason)
+{
+	if (s->phase == SESSION_CLOSED)
+		return;
+	struct proxy_worker *pw = s->pw;
+	s->phase = SESSION_CLOSED;
+	s->close_reason = reason;
+	log_debug("%s: closed: %s", s->peer_text, reason);
+	loop_unwatch(pw->loop, &s->watch);
+	timer_disarm(pw->loop, &s->timer);
+	task_cancel(pw->loop, &s->run_task);
+	if (s->up) {
+		upstream_release(s->up, false);
+		s->up = NULL;
+	}
+	transport_close(&s->client);
+	buf_free(&s->cin);
+	buf_free(&s->cout);
+	buf_free(&s->uin);
+	buf_free(&s->uout);
+	buf_free(&s->retry_head);
+	if (pw->role->on_close)
+		pw->role->on_close(s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		pw->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	pw->active--;
+	/* Events of this iteration may still name the session. */
+	task_defer(pw->loop, &s->free_task);
+	if (pw->draining && pw->active == 0 && pw->on_idle)
+		pw->on_idle(pw);
+}
+
+/* Sends close_notify and FIN, then reads what the client still sends for a
+ * moment: closing with unread bytes would reset the connection and could
+ * destroy the response we just wrote. */
+static void session_begin_linger(struct proxy_session *s)
+{
+	transport_shutdown(&s->client);
+	shutdown(s->client.fd, SHUT_WR);
+	s->phase = SESSION_LINGER;
+	timer_arm(s->pw->loop, &s->timer, SESSION_LINGER_MS);
+}
+
+static bool session_linger_read(struct proxy_session *s)
+{
+	char scratch[4096];
+	for (;;) {
+		ssize_t n = recv(s->client.fd, scratch, sizeof scratch, 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		proxy_session_close(s, s->close_reason ? s->close_reason : "done");
+		return true;
+	}
+}
+
+void proxy_session_drain(struct proxy_session *s)
+{
+	if (s->phase == SESSION_HEAD && buf_len(&s->cin) == 0) {
+		proxy_session_close(s, "shutting down");
+		return;
+	}
+	s->close_after = true;
+}
+
+/* Reads from the client when there is room. Returns true on progress. */
+static bool client_read(struct proxy_session *s)
+{
+	const struct proxy_limits *lim = s->pw->limits;
+	size_t cap = lim->http.header_bytes_max + 1024;
+	if (cap < SESSION_IO_BUF)
+		cap = SESSION_IO_BUF;
+	if (!buf_ensure(&s->cin, cap)) {
+		proxy_session_close(s, "out of memory");
+		return false;
+	}
+	bool progress = false;
+	while (buf_space(&s->cin) && transport_can_read(&s->client) && !s->client.eof) {
+		if (buf_tail(&s->cin) < 1024 || buf_tail(&s->cin) < buf_space(&s->cin) / 2)
+			buf_compact(&s->cin);
+		ssize_t n = transport_read(&s->client, buf_wr(&s->cin), buf_tail(&s->cin));
+		if (n > 0) {
+			buf_commit(&s->cin, (size_t)n);
+			progress = true;
+			continue;
+		}
+		if (n == 0)
+			return true; /* eof noted; callers decide */
+		if (n == TRANSPORT_AGAIN)
+			break;
+		proxy_session_close(s, "client read error");
+		return false;
+	}
+	return progress;
+}
+
+/* Writes what the client will take. Returns true on progress. */
+static bool client_write(struct proxy_session *s)
+{
+	bool progress = false;
+	while (buf_len(&s->cout) && transport_can_write(&s->client)) {
+		ssize_t n = transport_write(&s->client, buf_rd(&s->cout), buf_len(&s->cout));
+		if (n > 0) {
+			buf_consume(&s->cout, (size_t)n);
+			progress = true;
+			continue;
+		}
+		if (n == TRANSPORT_AGAIN)
+			break;
+		proxy_session_close(s, "client write error");
+		return false;
+	}
+	return progress;
+}
+
+bool session_respond_error(struct proxy_session *s, int status, const char *reason)
+{
+	const char *phrase = http_status_reason(status);
+	char body[160];
+	int blen = snprintf(body, sizeof body, "%d %s\n", status, phrase);
+	if (!buf_ensure(&s->cout, SESSION_IO_BUF + 2048)) {
+		proxy_session_close(s, "out of memory");
+		return false;
+	}
+	if (!buf_printf(&s->cout,
+			"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+			"Connection: close\r\n\r\n%s",
+			status, phrase, blen, s->method == HTTP_METHOD_HEAD ? "" : body)) {
+		proxy_session_close(s, reason);
+		return false;
+	}
+	log_info("%s: %d %s (%s)", s->peer_text, status, phrase, reason);
+	s->close_reason = reason;
+	s->close_after = true;
+	if (s->up) {
+		upstream_release(s->up, false);
+		s->up = NULL;
+	}
+	s->phase = SESSION_FLUSH;
+	timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
+	return true;
+}
+
+/* Ends the request in flight once its response is wholly in cout. */
+static void session_finish_request(struct proxy_session *s)
+{
+	if (s->up) {
+		bool reusable = s->resp_keep_upstream && s->req_sent && buf_len(&s->uin) == 0;
+		upstream_release(s->up, reusable);
+		s->up = NULL;
+	}
+	buf_reset(&s->uin);
+	buf_reset(&s->uout);
+	buf_free(&s->retry_head);
+	s->requests++;
+	if (!s->req_body.input_done)
+		s->close_after = true; /* the rest of its body would be read as a request */
+	if (s->close_after || !s->client_keep_alive || s->pw->draining) {
+		s->close_reason = s->close_reason ? s->close_reason : "done";
+		s->phase = SESSION_FLUSH;
+		timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
+		return;
+	}
+	s->phase = SESSION_HEAD;
+	s->req_parsed_once = false;
+	timer_arm(s->pw->loop, &s->timer,
+		  buf_len(&s->cin) ? s->pw->limits->header_ms : s->pw->limits->idle_ms);
+}
+
+static void upstream_on_io(struct upstream_conn *c, unsigned events)
+{
+	struct proxy_session *s = c->owner;
+	transport_note_events(&c->t, events);
+	session_run(s);
+}
+
+static void upstream_failed(struct proxy_session *s, int status, const char *reason);
+
+static void upstream_on_timeout(struct upstream_conn *c)
+{
+	struct proxy_session *s = c->owner;
+	if (c->connecting)
+		upstream_failed(s, 504, "upstream connect timeout");
+	else
+		upstream_failed(s, 504, "upstream response timeout");
+}
+
+static const struct upstream_owner_ops session_upstream_ops = {
+	.on_io = upstream_on_io,
+	.on_timeout = upstream_on_timeout,
+};
+
+/* Gets a connection for the request in flight. false when the session ended. */
+bool session_acquire_upstream(struct proxy_session *s)
+{
+	s->up = upstream_pool_acquire(s->pw->pool, &session_upstream_ops, s);
+	if (!s->up) {
+		upstream_failed(s, 502, "upstream socket error");
+		return false;
+	}
+	s->up->t.readable = s->up->t.writable = !s->up->connecting;
+	if (s->up->connecting)
+		s->up->t.writable = false;
+	return true;
+}
+
+/* A pooled connection the backend had closed fails before any response byte:
+ * an idempotent request without a body is sent once more on a new one. */
+static bool session_retry(struct proxy_session *s)
+{
+	if (s->retried || !s->up || !s->up->reused || s->resp_started || buf_len(&s->uin) ||
+	    !s->req_idempotent || !s->retry_head.data)
+		return false;
+	s->retried = true;
+	upstream_release(s->up, false);
+	s->up = NULL;
+	buf_reset(&s->uout);
+	buf_append(&s->uout, buf_rd(&s->retry_head), buf_len(&s->retry_head));
+	s->req_sent = false;
+	return session_acquire_upstream(s);
+}
+
+static void upstream_failed(struct proxy_session *s, int status, const char *reason)
+{
+	if (status == 502 && session_retry(s)) {
+		task_defer(s->pw->loop, &s->run_task);
+		return;
+	}
+	if (s->up) {
+		log_warn("%s: upstream %s: %s", s->peer_text, s->pw->pool->name, reason);
+		upstream_release(s->up, false);
+		s->up = NULL;
+	}
+	if (s->resp_started) {
+		proxy_session_close(s, reason); /* a response cannot change status midway */
+		return;
+	}
+	session_respond_error(s, status, reason);
+}
+
+/* Moves request bytes upstream and response bytes back. */
+static bool session_forward(struct proxy_session *s)
+{
+	bool progress = false;
+	struct upstream_conn *up = s->up;
+	if (!up)
+		return false;
+	if (up->connecting) {
+		int r = upstream_conn_check_connect(up);
+		if (r < 0) {
+			upstream_failed(s, 502, "upstream connect failed");
+			return false;
+		}
+		if (r == 0)
+			return false;
+		up->t.readable = true;
+		progress = true;
+	}
+	/* Request body: client -> uout. */
+	if (!s->req_body.done) {
+		int r = body_pump_run(&s->req_body, &s->cin, &s->uout, s->client.eof);
+		if (r < 0) {
+			if (s->client.eof && !s->resp_started) {
+				proxy_session_close(s, "client closed during request body");
+			} else if (!s->resp_started) {
+				session_respond_error(s, 400, "malformed request body");
+			} else {
+				proxy_session_close(s, "malformed request body");
+			}
+			return false;
+		}
+		progress |= r > 0;
+		if (s->req_body.moved > 0 && s->pw->limits->body_max &&
+		    s->req_body.moved > s->pw->limits->body_max && !s->resp_started) {
+			session_respond_error(s, 413, "request body too large");
+			return false;
+		}
+	}
+	/* uout -> upstream. */
+	while (buf_len(&s->uout) && transport_can_write(&up->t)) {
+		ssize_t n = transport_write(&up->t, buf_rd(&s->uout), buf_len(&s->uout));
+		if (n > 0) {
+			buf_consume(&s->uout, (size_t)n);
+			progress = true;
+			continue;
+		}
+		if (n == TRANSPORT_AGAIN)
+			break;
+		upstream_failed(s, 502, "upstream write failed");
+		return false;
+	}
+	if (!s->req_sent && s->req_body.done && buf_len(&s->uout) == 0) {
+		s->req_sent = true;
+		if (!s->resp_started)
+			timer_arm(s->pw->loop, &up->timer, s->pw->limits->response_ms);
+	}
+	/* upstream -> uin. */
+	if (!buf_ensure(&s->uin, SESSION_IO_BUF + 1024)) {
+		proxy_session_close(s, "out of memory");
+		return false;
+	}
+	while (buf_space(&s->uin) && !up->t.eof && transport_can_read(&up->t)) {
+		if (buf_tail(&s->uin) < buf_space(&s->uin) / 2)
+			buf_compact(&s->uin);
+		ssize_t n = transport_read(&up->t, buf_wr(&s->uin), buf_tail(&s->uin));
+		if (n > 0) {
+			buf_commit(&s->uin, (size_t)n);
+			progress = true;
+			continue;
+		}
+		if (n == 0) {
+			progress = true;
+			break;
+		}
+		if (n == TRANSPORT_AGAIN)
+			break;
+		if (!s->resp_started && buf_len(&s->uin) == 0) {
+			upstream_failed(s, 502, "upstream read failed");
+			return false;
+		}
+		up->t.eof = true; /* a reset ends a close-delimited body */
+		break;
+	}
+	/* The response head, then its body into cout. */
+	if (!s->resp_started) {
+		int r = session_parse_response(s);
+		if (r < 0)
+			return false;
+		if (r == 0) {
+			if (up->t.eof) {
+				upstream_failed(s, 502, buf_len(&s->uin) ? "upstream sent a truncated head"
+									 : "upstream closed without a response");
+				return false;
+			}
+			return progress;
+		}
+		progress = true;
+	}
+	if (s->resp_started && !s->resp_body.done) {
+		int r = body_pump_run(&s->resp_body, &s->uin, &s->cout, up->t.eof);
+		if (r < 0) {
+			proxy_session_close(s, "upstream response body truncated or malformed");
+			return false;
+		}
+		progress |= r > 0;
+	}
+	return progress;
+}
+
+static void session_arm_activity_timer(struct proxy_session *s)
+{
+	const struct proxy_limits *lim = s->pw->limits;
+	if (s->phase == SESSION_FORWARD) {
+		/* Waiting for the response head is the upstream timer's job. */
+		if (!s->req_sent || s->resp_started)
+			timer_arm(s->pw->loop, &s->timer, lim->body_ms);
+		else
+			timer_disarm(s->pw->loop, &s->timer);
+	} else if (s->phase == SESSION_FLUSH) {
+		timer_arm(s->pw->loop, &s->timer, lim->body_ms);
+	}
+}
+
+void session_run(struct proxy_session *s)
+{
+	for (int rounds = 0; s->phase != SESSION_CLOSED; rounds++) {
+		bool progress = false;
+		switch (s->phase) {
+		case SESSION_HANDSHAKE: {
+			int r = transport_handshake(&s->client);
+			if (r < 0) {
+				if (s->pw->role->on_handshake_failed)
+					s->pw->role->on_handshake_failed(s);
+				proxy_session_close(s, "tls handshake failed");
+				return;
+			}
+			if (r == 0)
+				return;
+			s->phase = SESSION_HEAD;
+			if (s->pw->role->on_established && !s->pw->role->on_established(s)) {
+				proxy_session_close(s, s->close_reason ? s->close_reason : "refused");
+				return;
+			}
+			timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);
+			s->req_parsed_once = true;
+			progress = true;
+			break;
+		}
+		case SESSION_HEAD: {
+			progress |= client_read(s);
+			if (s->phase != SESSION_HEAD)
+				break;
+			if (buf_len(&s->cin) == 0) {
+				if (s->client.eof) {
+					proxy_session_close(s, "client closed");
+					return;
+				}
+				break;
+			}
+			if (!s->req_parsed_once) {
+				s->req_parsed_once = true;
+				timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);
+			}
+			int r = http_parse_request(buf_rd(&s->cin), buf_len(&s->cin), &s->pw->limits->http,
+						   &s->req);
+			if (r == HTTP_INCOMPLETE) {
+				if (s->client.eof) {
+					proxy_session_close(s, "client closed mid-request");
+					return;
+				}
+				break;
+			}
+			if (r == HTTP_ERROR) {
+				s->method = HTTP_METHOD_GET; /* the error page has a body */
+				session_respond_error(s, s->req.error_status, s->req.error_reason);
+			} else {
+				session_start_request(s, (size_t)r);
+			}
+			progress = true;
+			break;
+		}
+		case SESSION_FORWARD:
+			if (!s->req_body.input_done)
+				progress |= client_read(s);
+			if (s->phase != SESSION_FORWARD)
+				break;
+			progress |= session_forward(s);
+			if (s->phase == SESSION_FORWARD && s->resp_started && s->resp_body.done) {
+				session_finish_request(s);
+				progress = true;
+			}
+			break;
+		case SESSION_FLUSH:
+			break;
+		case SESSION_LINGER:
+			session_linger_read(s);
+			return;
+		case SESSION_CLOSED:
+			return;
+		}
+		if (s->phase == SESSION_CLOSED)
+			return;
+		progress |= client_write(s);
+		if (s->phase == SESSION_FLUSH && buf_len(&s->cout) == 0) {
+			session_begin_linger(s);
+			session_linger_read(s);
+			return;
+		}
+		if (!progress)
+			break;
+		if (progress && s->phase == SESSION_FORWARD)
+			session_arm_activity_timer(s);
+		/* Stay fair to other sessions during long transfers. */
+		if (rounds > 64) {
+			task_defer(s->pw->loop, &s->run_task);
+			return;
+		}
+	}
+}
+
+static void session_timer_fired(struct timer *t)
+{
+	struct proxy_session *s = t->data;
+	switch (s->phase) {
+	case SESSION_HANDSHAKE:
+		if (s->pw->role->on_handshake_failed) {
+			s->close_reason = "handshake timeout";
+			s->pw->role->on_handshake_failed(s);
+		}
+		proxy_session_close(s, "handshake timeout");
+		break;
+	case SESSION_HEAD:
+		if (buf_len(&s->cin)) {
+			session_respond_error(s, 408, "request head timeout");
+			session_run(s);
+		} else {
+			proxy_session_close(s, "idle timeout");
+		}
+		break;
+	case SESSION_FORWARD:
+		if (!s->resp_started && !s->req_body.input_done) {
+			session_respond_error(s, 408, "request body timeout");
+			session_run(s);
+		} else {
+			proxy_session_close(s, "body timeout");
+		}
+		break;
+	default:
+		proxy_session_close(s, s->phase == SESSION_LINGER ? (s->close_reason ? s->close_reason : "done")
+								  : "write timeout");
+		break;
+	}
+}

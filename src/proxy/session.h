@@ -1,0 +1,134 @@
+/*
+ * session: one client connection through its whole life — TLS handshake,
+ * requests read and checked in order (keep-alive, pipelining), each
+ * forwarded to an upstream connection with bodies streamed both ways through
+ * bounded buffers, responses relayed back, and one close with a reason.
+ *
+ * The role (guard, later edge) plugs in through proxy_role: it judges each
+ * request, adds its own headers and names the upstream pool.
+ */
+#ifndef PULLGATE_PROXY_SESSION_H
+#define PULLGATE_PROXY_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "http/http_parser.h"
+#include "proxy/body_pump.h"
+#include "proxy/upstream.h"
+#include "tls/transport.h"
+
+struct proxy_session;
+
+struct proxy_limits {
+	struct http_limits http;
+	uint64_t body_max;          /* 0: unlimited */
+	uint32_t handshake_ms;
+	uint32_t header_ms;
+	uint32_t idle_ms;
+	uint32_t body_ms;
+	uint32_t response_ms;       /* request sent -> response head */
+};
+
+struct proxy_role {
+	/* After the handshake; false closes the connection (reason set). */
+	bool (*on_established)(struct proxy_session *s);
+	/* Judges a parsed request: 0 to forward it, or a status to answer. */
+	int (*check_request)(struct proxy_session *s, const struct http_request *req);
+	/* True for client headers the role replaces (identity headers). */
+	bool (*drop_header)(struct proxy_session *s, struct slice name);
+	/* Appends the role's own request headers; false when they do not fit. */
+	bool (*add_headers)(struct proxy_session *s, struct buf *out);
+	/* Logs a refused handshake (once). */
+	void (*on_handshake_failed)(struct proxy_session *s);
+	/* Releases the role's per-session state. */
+	void (*on_close)(struct proxy_session *s);
+};
+
+/* Per-worker context shared by that worker's sessions. */
+struct proxy_worker {
+	struct loop *loop;
+	const struct proxy_role *role;
+	const struct proxy_limits *limits;
+	struct upstream_pool *pool;
+	const char *via;            /* "1.1 pullgate" */
+	const char *forwarded_proto; /* "https" */
+	unsigned active;            /* sessions open */
+	bool draining;              /* stop keep-alive; close idle sessions */
+	struct proxy_session *sessions; /* all open sessions, for draining */
+	void (*on_idle)(struct proxy_worker *pw); /* called when active drops to 0 while draining */
+};
+
+enum session_phase {
+	SESSION_HANDSHAKE,
+	SESSION_HEAD,     /* waiting for (or parsing) a request head */
+	SESSION_FORWARD,  /* a request is in flight */
+	SESSION_FLUSH,    /* writing a final response before closing */
+	SESSION_LINGER,   /* closed our side; draining the peer briefly */
+	SESSION_CLOSED,
+};
+
+struct proxy_session {
+	struct proxy_worker *pw;
+	struct transport client;
+	struct io_watch watch;
+	struct timer timer;
+	struct task run_task;
+	struct task free_task;
+	struct proxy_session *prev, *next;
+	struct sockaddr_storage peer;
+	char peer_text[64];   /* "127.0.0.1:5555" */
+	char peer_ip[48];
+	enum session_phase phase;
+	const char *close_reason;
+	void *role_data;
+	uint64_t requests;
+
+	struct buf cin;       /* bytes from the client */
+	struct buf cout;      /* bytes to the client */
+
+	/* The request in flight (copied out of the parse, which points into cin). */
+	struct http_request req;
+	bool req_parsed_once;  /* for the header timer: bytes of a head seen */
+	enum http_method method;
+	int minor_version;
+	bool client_keep_alive;
+	bool close_after;      /* answer with Connection: close, then close */
+	bool req_idempotent;
+	struct body_pump req_body;
+	bool req_sent;         /* head and body fully written upstream */
+
+	struct upstream_conn *up;
+	struct buf uin;        /* bytes from upstream */
+	struct buf uout;       /* bytes to upstream */
+	struct buf retry_head; /* the forwarded head, kept while a retry is possible */
+	bool retried;
+	bool resp_started;     /* a response head went into cout */
+	struct http_response resp;
+	struct body_pump resp_body;
+	bool resp_done;
+	bool resp_keep_upstream;
+};
+
+/* Starts a session on an accepted socket; the transport is set up by the
+ * caller (plain or TLS). Takes the transport. */
+struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transport *t,
+					  const struct sockaddr_storage *peer);
+/* Closes with a reason (a static string); safe to call from any callback. */
+void proxy_session_close(struct proxy_session *s, const char *reason);
+/* Called when the worker starts draining: idle sessions close now, the
+ * others after their current response. */
+void proxy_session_drain(struct proxy_session *s);
+
+/* Internals shared by the session's files. */
+void session_run(struct proxy_session *s);
+int session_start_request(struct proxy_session *s, size_t head_len);
+bool session_respond_error(struct proxy_session *s, int status, const char *reason);
+int session_parse_response(struct proxy_session *s);
+bool session_forward_head(struct proxy_session *s, size_t head_len);
+bool session_acquire_upstream(struct proxy_session *s);
+
+#endif

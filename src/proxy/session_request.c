@@ -1,0 +1,150 @@
+/*
+ * session_request: turns a parsed client request into the head sent
+ * upstream — hop-by-hop and role-reserved headers removed, framing rewritten
+ * by us, Via and X-Forwarded-* added — and starts forwarding it.
+ */
+#include <string.h>
+
+#include "core/log.h"
+#include "proxy/session.h"
+
+#define SESSION_IO_BUF (32 * 1024)
+
+static bool method_is_idempotent(enum http_method m)
+{
+	return m == HTTP_METHOD_GET || m == HTTP_METHOD_HEAD || m == HTTP_METHOD_OPTIONS;
+}
+
+/* Headers we always write ourselves, whatever the client sent. */
+static bool header_is_replaced(struct slice name)
+{
+	static const char *const names[] = {
+		"content-length", "x-forwarded-proto", "expect", "host",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (slice_eq_cstr_nocase(name, names[i]))
+			return true;
+	return false;
+}
+
+/* For absolute-form targets: the origin-form path, and the authority, which
+ * must agree with Host. Returns false when they disagree. */
+static bool target_to_origin_form(struct slice target, struct slice host, struct slice *path)
+{
+	*path = target;
+	if (target.len == 0 || target.ptr[0] == '/' || (target.len == 1 && target.ptr[0] == '*'))
+		return true;
+	const char *p = memchr(target.ptr, ':', target.len);
+	if (!p || (size_t)(target.ptr + target.len - p) < 3 || p[1] != '/' || p[2] != '/')
+		return false;
+	const char *auth = p + 3;
+	const char *end = target.ptr + target.len;
+	const char *slash = memchr(auth, '/', (size_t)(end - auth));
+	const char *q = memchr(auth, '?', (size_t)(end - auth));
+	if (q && (!slash || q < slash))
+		slash = q;
+	struct slice authority = slice_make(auth, (size_t)((slash ? slash : end) - auth));
+	if (!slice_eq_nocase(authority, host))
+		return false;
+	*path = slash ? slice_make(slash, (size_t)(end - slash)) : SLICE_LIT("/");
+	return true;
+}
+
+bool session_forward_head(struct proxy_session *s, size_t head_len)
+{
+	const struct http_request *req = &s->req;
+	struct buf *out = &s->uout;
+	struct slice path;
+	if (!target_to_origin_form(req->target, req->host, &path))
+		return session_respond_error(s, 400, "absolute target does not match Host") && false;
+	bool ok = buf_printf(out, "%.*s ", (int)req->method_name.len, req->method_name.ptr) &&
+		  buf_append(out, path.ptr, path.len) && buf_append_str(out, " HTTP/1.1\r\n");
+	if (req->host.len)
+		ok = ok && buf_append_str(out, "Host: ") && buf_append(out, req->host.ptr, req->host.len) &&
+		     buf_append(out, "\r\n", 2);
+	bool had_xff = false;
+	for (size_t i = 0; ok && i < req->header_count; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (http_header_is_hop_by_hop(h->name, req->headers, req->header_count) ||
+		    header_is_replaced(h->name))
+			continue;
+		if (s->pw->role->drop_header && s->pw->role->drop_header(s, h->name))
+			continue;
+		if (slice_eq_cstr_nocase(h->name, "x-forwarded-for")) {
+			/* Append the peer to the chain it reported. */
+			ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
+			     buf_append(out, h->value.ptr, h->value.len) &&
+			     buf_printf(out, ", %s\r\n", s->peer_ip);
+			had_xff = true;
+			continue;
+		}
+		ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
+		     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
+	}
+	if (ok && !had_xff)
+		ok = buf_printf(out, "X-Forwarded-For: %s\r\n", s->peer_ip);
+	if (ok && s->pw->forwarded_proto)
+		ok = buf_printf(out, "X-Forwarded-Proto: %s\r\n", s->pw->forwarded_proto);
+	if (ok && s->pw->via)
+		ok = buf_printf(out, "Via: %s\r\n", s->pw->via);
+	if (ok && req->body == HTTP_BODY_CHUNKED)
+		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+	else if (ok && (req->body == HTTP_BODY_LENGTH ||
+			http_find_header(req->headers, req->header_count, "content-length")))
+		ok = buf_printf(out, "Content-Length: %llu\r\n",
+				(unsigned long long)(req->body == HTTP_BODY_LENGTH ? req->content_length : 0));
+	if (ok && s->pw->role->add_headers)
+		ok = s->pw->role->add_headers(s, out);
+	ok = ok && buf_append(out, "\r\n", 2);
+	if (!ok)
+		return session_respond_error(s, 431, "forwarded head too large") && false;
+	(void)head_len;
+	return true;
+}
+
+int session_start_request(struct proxy_session *s, size_t head_len)
+{
+	const struct http_request *req = &s->req;
+	const struct proxy_limits *lim = s->pw->limits;
+	s->method = req->method;
+	s->minor_version = req->minor_version;
+	s->client_keep_alive = req->keep_alive;
+	if (!req->keep_alive)
+		s->close_after = true; /* and say so in the response */
+	s->req_idempotent = method_is_idempotent(req->method) && req->body == HTTP_BODY_NONE;
+	s->req_sent = false;
+	s->retried = false;
+	s->resp_started = false;
+	s->resp_done = false;
+	s->resp_keep_upstream = false;
+
+	int status = s->pw->role->check_request ? s->pw->role->check_request(s, req) : 0;
+	if (status)
+		return session_respond_error(s, status, "refused by policy") ? 0 : -1;
+	if (lim->body_max && req->body == HTTP_BODY_LENGTH && req->content_length > lim->body_max)
+		return session_respond_error(s, 413, "request body too large") ? 0 : -1;
+
+	if (!buf_ensure(&s->uout, SESSION_IO_BUF + lim->http.header_bytes_max + 4096) ||
+	    !buf_ensure(&s->cout, SESSION_IO_BUF + 2048)) {
+		proxy_session_close(s, "out of memory");
+		return -1;
+	}
+	buf_reset(&s->uout);
+	if (!session_forward_head(s, head_len))
+		return 0;
+	if (s->req_idempotent) {
+		buf_free(&s->retry_head);
+		if (buf_ensure(&s->retry_head, buf_len(&s->uout)))
+			buf_append(&s->retry_head, buf_rd(&s->uout), buf_len(&s->uout));
+	}
+	body_pump_init(&s->req_body, req->body, req->content_length, req->body == HTTP_BODY_CHUNKED);
+	bool expect = req->expect_continue && req->body != HTTP_BODY_NONE;
+	buf_consume(&s->cin, head_len); /* req's slices are dead from here on */
+	if (expect && !buf_append_str(&s->cout, "HTTP/1.1 100 Continue\r\n\r\n")) {
+		proxy_session_close(s, "out of memory");
+		return -1;
+	}
+	s->phase = SESSION_FORWARD;
+	timer_arm(s->pw->loop, &s->timer, lim->body_ms);
+	return session_acquire_upstream(s) ? 0 : -1;
+}

@@ -1,0 +1,108 @@
+/*
+ * session_response: reads the upstream response head and writes the one the
+ * client gets — hop-by-hop headers removed, framing chosen for this client
+ * (chunked re-encoded for HTTP/1.1, close-delimited for HTTP/1.0).
+ */
+#include "core/log.h"
+#include "proxy/session.h"
+
+static const struct http_limits response_limits = {
+	.request_line_max = 8192,
+	.header_bytes_max = 32 * 1024,
+	.header_count_max = HTTP_MAX_HEADERS,
+};
+
+static bool header_is_framing(struct slice name)
+{
+	return slice_eq_cstr_nocase(name, "content-length") ||
+	       slice_eq_cstr_nocase(name, "transfer-encoding");
+}
+
+/* Writes the client's response head into cout. */
+static bool write_client_head(struct proxy_session *s, bool out_chunked)
+{
+	const struct http_response *r = &s->resp;
+	struct buf *out = &s->cout;
+	bool ok = buf_printf(out, "HTTP/1.1 %d ", r->status) &&
+		  (r->reason.len ? buf_append(out, r->reason.ptr, r->reason.len)
+				 : buf_append_str(out, http_status_reason(r->status))) &&
+		  buf_append(out, "\r\n", 2);
+	for (size_t i = 0; ok && i < r->header_count; i++) {
+		const struct http_header *h = &r->headers[i];
+		if (http_header_is_hop_by_hop(h->name, r->headers, r->header_count))
+			continue;
+		/* Framing is ours, except a bodiless response's Content-Length,
+		 * which describes the resource (HEAD, 304). */
+		if (header_is_framing(h->name) &&
+		    !(r->body == HTTP_BODY_NONE && slice_eq_cstr_nocase(h->name, "content-length")))
+			continue;
+		ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
+		     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
+	}
+	if (ok && r->body == HTTP_BODY_LENGTH)
+		ok = buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)r->content_length);
+	if (ok && out_chunked)
+		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+	if (ok && s->close_after)
+		ok = buf_append_str(out, "Connection: close\r\n");
+	else if (ok && s->minor_version == 0)
+		ok = buf_append_str(out, "Connection: keep-alive\r\n");
+	return ok && buf_append(out, "\r\n", 2);
+}
+
+/* Returns 1 when the head was relayed, 0 when more bytes are needed (or cout
+ * has no room yet), -1 when the session ended. */
+int session_parse_response(struct proxy_session *s)
+{
+	for (;;) {
+		int r = http_parse_response(buf_rd(&s->uin), buf_len(&s->uin), &response_limits, s->method,
+					    &s->resp);
+		if (r == HTTP_INCOMPLETE) {
+			if (buf_space(&s->uin) == 0) {
+				session_respond_error(s, 502, "upstream response head too large");
+				return -1;
+			}
+			return 0;
+		}
+		if (r == HTTP_ERROR) {
+			log_warn("%s: upstream %s: malformed response: %s", s->peer_text, s->pw->pool->name,
+				 s->resp.error_reason ? s->resp.error_reason : "?");
+			session_respond_error(s, 502, "malformed upstream response");
+			return -1;
+		}
+		if (s->resp.status == 101) {
+			session_respond_error(s, 502, "upstream switched protocols");
+			return -1;
+		}
+		if (s->resp.status >= 100 && s->resp.status < 200) {
+			/* Interim responses: we answered Expect ourselves. */
+			buf_consume(&s->uin, (size_t)r);
+			continue;
+		}
+		/* Room for the rewritten head: wait for cout to drain first. */
+		if (buf_space(&s->cout) < (size_t)r + 512) {
+			if (buf_len(&s->cout) == 0) {
+				session_respond_error(s, 502, "upstream response head too large");
+				return -1;
+			}
+			return 0;
+		}
+		bool http10 = s->minor_version == 0;
+		enum http_body_kind kind = s->resp.body;
+		bool out_chunked = !http10 && (kind == HTTP_BODY_CHUNKED || kind == HTTP_BODY_CLOSE);
+		if (http10 && (kind == HTTP_BODY_CHUNKED || kind == HTTP_BODY_CLOSE))
+			s->close_after = true; /* the end of the body is the end of the connection */
+		if (s->pw->draining)
+			s->close_after = true;
+		s->resp_keep_upstream = s->resp.keep_alive && kind != HTTP_BODY_CLOSE;
+		if (!write_client_head(s, out_chunked)) {
+			session_respond_error(s, 502, "upstream response head too large");
+			return -1;
+		}
+		buf_consume(&s->uin, (size_t)r);
+		body_pump_init(&s->resp_body, kind, s->resp.content_length, out_chunked);
+		s->resp_started = true;
+		timer_disarm(s->pw->loop, &s->up->timer);
+		return 1;
+	}
+}

@@ -1,0 +1,192 @@
+/* upstream: backend connections and the per-worker keep-alive pool. */
+#include "proxy/upstream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void conn_free_task(struct task *t)
+{
+	free(t->data);
+}
+
+static void conn_close(struct upstream_conn *c)
+{
+	struct loop *loop = c->pool->loop;
+	loop_unwatch(loop, &c->watch);
+	timer_disarm(loop, &c->timer);
+	transport_close(&c->t);
+	/* The poller's current batch may still name this watch. */
+	task_defer(loop, &c->free_task);
+}
+
+static void pool_unlink(struct upstream_pool *pool, struct upstream_conn *c)
+{
+	for (struct upstream_conn **pp = &pool->idle; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			pool->idle_count--;
+			break;
+		}
+	}
+	c->next = NULL;
+	c->idle = false;
+}
+
+/* An idle connection that becomes readable was closed by the backend (or
+ * sent bytes nobody asked for): either way it cannot be reused. */
+static void idle_on_io(struct upstream_conn *c, unsigned events)
+{
+	char b[64];
+	transport_note_events(&c->t, events);
+	ssize_t n = transport_read(&c->t, b, sizeof b);
+	if (n == TRANSPORT_AGAIN && !(events & (IO_HUP | IO_ERR)))
+		return;
+	pool_unlink(c->pool, c);
+	conn_close(c);
+}
+
+static void conn_io(struct io_watch *w, unsigned events)
+{
+	struct upstream_conn *c = w->data;
+	if (c->idle)
+		idle_on_io(c, events);
+	else
+		c->ops->on_io(c, events);
+}
+
+static void conn_timer(struct timer *t)
+{
+	struct upstream_conn *c = t->data;
+	if (c->idle) {
+		pool_unlink(c->pool, c);
+		conn_close(c);
+	} else {
+		c->ops->on_timeout(c);
+	}
+}
+
+void upstream_pool_init(struct upstream_pool *pool, struct loop *loop,
+			const struct sockaddr_storage *addr, socklen_t addr_len, const char *name)
+{
+	memset(pool, 0, sizeof *pool);
+	pool->loop = loop;
+	memcpy(&pool->addr, addr, addr_len);
+	pool->addr_len = addr_len;
+	snprintf(pool->name, sizeof pool->name, "%s", name);
+	pool->connect_timeout_ms = 5000;
+	pool->idle_timeout_ms = 30000;
+	pool->max_idle = 64;
+}
+
+void upstream_pool_drain(struct upstream_pool *pool)
+{
+	while (pool->idle) {
+		struct upstream_conn *c = pool->idle;
+		pool_unlink(pool, c);
+		conn_close(c);
+	}
+}
+
+static struct upstream_conn *conn_open(struct upstream_pool *pool)
+{
+	int fd = socket(pool->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (pool->addr.ss_family != AF_UNIX) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	struct upstream_conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->pool = pool;
+	transport_init_plain(&c->t, fd);
+	timer_init(&c->timer, conn_timer, c);
+	task_init(&c->free_task, conn_free_task, c);
+	int r = connect(fd, (struct sockaddr *)&pool->addr, pool->addr_len);
+	if (r < 0 && errno != EINPROGRESS && errno != EAGAIN) {
+		int e = errno;
+		close(fd);
+		free(c);
+		errno = e;
+		return NULL;
+	}
+	c->connecting = r < 0;
+	if (loop_watch(pool->loop, &c->watch, fd, conn_io, c) < 0) {
+		int e = errno;
+		close(fd);
+		free(c);
+		errno = e;
+		return NULL;
+	}
+	pool->opened++;
+	return c;
+}
+
+struct upstream_conn *upstream_pool_acquire(struct upstream_pool *pool,
+					    const struct upstream_owner_ops *ops, void *owner)
+{
+	struct upstream_conn *c = pool->idle;
+	if (c) {
+		pool_unlink(pool, c);
+		timer_disarm(pool->loop, &c->timer);
+		c->reused = true;
+		pool->reused++;
+	} else {
+		c = conn_open(pool);
+		if (!c)
+			return NULL;
+		if (c->connecting)
+			timer_arm(pool->loop, &c->timer, pool->connect_timeout_ms);
+	}
+	c->ops = ops;
+	c->owner = owner;
+	return c;
+}
+
+int upstream_conn_check_connect(struct upstream_conn *c)
+{
+	if (!c->connecting)
+		return 1;
+	if (!c->t.writable)
+		return 0;
+	int err = 0;
+	socklen_t len = sizeof err;
+	if (getsockopt(c->t.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return 0;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	c->connecting = false;
+	timer_disarm(c->pool->loop, &c->timer);
+	return 1;
+}
+
+void upstream_release(struct upstream_conn *c, bool reusable)
+{
+	struct upstream_pool *pool = c->pool;
+	c->ops = NULL;
+	c->owner = NULL;
+	timer_disarm(pool->loop, &c->timer);
+	if (!reusable || c->connecting || pool->idle_count >= pool->max_idle || c->t.eof) {
+		conn_close(c);
+		return;
+	}
+	c->idle = true;
+	c->reused = false;
+	c->next = pool->idle;
+	pool->idle = c;
+	pool->idle_count++;
+	timer_arm(pool->loop, &c->timer, pool->idle_timeout_ms);
+}

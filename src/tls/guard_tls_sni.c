@@ -1,0 +1,122 @@
+/*
+ * guard_tls_sni: picks a connection's hosts entry from its SNI and enforces
+ * that its requests' Host belongs to the same entry.
+ *
+ * The match runs in the client hello callback, not the servername callback:
+ * OpenSSL decrypts a session ticket before it calls the servername callback,
+ * and the ticket check (guard_tls_session.c) must know which entry's pins
+ * the resumed session is to be judged by.
+ */
+#include "tls/guard_tls.h"
+
+#include <openssl/tls1.h>
+
+#include "core/hostname.h"
+#include "tls/guard_tls_int.h"
+#include "tls/verify_policy.h"
+
+/* The first host_name in a raw server_name extension (RFC 6066 3). */
+static int client_hello_sni(SSL *ssl, struct slice *name)
+{
+	const unsigned char *p;
+	size_t len;
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len))
+		return 0;
+	if (len < 2 || (size_t)((p[0] << 8) | p[1]) != len - 2)
+		return -1;
+	p += 2;
+	len -= 2;
+	while (len >= 3) {
+		size_t n = (size_t)((p[1] << 8) | p[2]);
+		if (n > len - 3)
+			return -1;
+		if (p[0] == TLSEXT_NAMETYPE_host_name) {
+			*name = slice_make((const char *)p + 3, n);
+			return n ? 1 : -1;
+		}
+		p += 3 + n;
+		len -= 3 + n;
+	}
+	return len ? -1 : 0;
+}
+
+static int host_index_for(const struct guard_conf *conf, struct slice name)
+{
+	for (size_t i = 0; i < conf->host_count; i++)
+		for (size_t j = 0; j < conf->hosts[i].hostnames.count; j++)
+			if (hostname_matches(conf->hosts[i].hostnames.items[j], name))
+				return (int)i;
+	return -1;
+}
+
+/* Runs for every ClientHello (twice after a HelloRetryRequest; the result
+ * is the same). */
+static int sni_client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct guard_tls *set = arg;
+	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
+	if (!st) {
+		*al = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	st->host = NULL;
+	struct slice name;
+	int found = client_hello_sni(ssl, &name);
+	if (found < 0) {
+		*al = SSL_AD_DECODE_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	int i = found ? host_index_for(set->conf, name) : -1;
+	if (i < 0)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	st->host = &set->conf->hosts[i];
+	if (set->host_ctx[i] && SSL_set_SSL_CTX(ssl, set->host_ctx[i]) != set->host_ctx[i]) {
+		*al = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Acknowledges SNI; the choice was made in the client hello callback. */
+static int sni_servername_cb(SSL *ssl, int *al, void *arg)
+{
+	return SSL_TLSEXT_ERR_OK;
+}
+
+bool guard_tls_sni_install(SSL_CTX *ctx, struct guard_tls *set)
+{
+	SSL_CTX_set_client_hello_cb(ctx, sni_client_hello_cb, set);
+	SSL_CTX_set_tlsext_servername_callback(ctx, sni_servername_cb);
+	return true;
+}
+
+const struct guard_host *guard_tls_matched_host(SSL *ssl)
+{
+	struct tls_conn_state *st = tls_conn_state_get(ssl, false);
+	return st ? st->host : NULL;
+}
+
+static bool entry_has(const struct guard_host *h, struct slice name)
+{
+	for (size_t j = 0; j < h->hostnames.count; j++)
+		if (hostname_matches(h->hostnames.items[j], name))
+			return true;
+	return false;
+}
+
+bool guard_tls_host_allowed(struct guard_tls *set, SSL *ssl, struct slice host)
+{
+	const struct guard_conf *conf = set->conf;
+	if (conf->host_count == 0)
+		return true;
+	struct slice name = hostname_from_host_header(host);
+	const struct guard_host *matched = guard_tls_matched_host(ssl);
+	if (matched)
+		return entry_has(matched, name);
+	/* An unmatched SNI may not reach an entry's names: that would skip the
+	 * entry's pins. */
+	for (size_t i = 0; i < conf->host_count; i++)
+		if (entry_has(&conf->hosts[i], name))
+			return false;
+	return true;
+}

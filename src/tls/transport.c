@@ -1,0 +1,99 @@
+/* transport: the plain implementation and the shared readiness helpers. */
+#include "tls/transport.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/loop.h"
+
+void transport_note_events(struct transport *t, unsigned events)
+{
+	if (events & (IO_READ | IO_HUP | IO_ERR))
+		t->readable = true;
+	if (events & (IO_WRITE | IO_ERR))
+		t->writable = true;
+}
+
+bool transport_can_read(const struct transport *t)
+{
+	if (t->read_wants_write)
+		return t->writable;
+	return t->readable || transport_has_pending((struct transport *)t);
+}
+
+bool transport_can_write(const struct transport *t)
+{
+	if (t->write_wants_read)
+		return t->readable;
+	return t->writable;
+}
+
+void transport_close(struct transport *t)
+{
+	if (t->ssl) {
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+	}
+	if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
+}
+
+static int plain_handshake(struct transport *t) { return 1; }
+
+static ssize_t plain_read(struct transport *t, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = recv(t->fd, buf, len, 0);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			t->eof = true;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			t->readable = false;
+			return TRANSPORT_AGAIN;
+		}
+		t->sys_errno = errno;
+		return TRANSPORT_ERROR;
+	}
+}
+
+static ssize_t plain_write(struct transport *t, const void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			t->writable = false;
+			return TRANSPORT_AGAIN;
+		}
+		t->sys_errno = errno;
+		return TRANSPORT_ERROR;
+	}
+}
+
+static void plain_shutdown(struct transport *t) { shutdown(t->fd, SHUT_WR); }
+static bool plain_has_pending(struct transport *t) { return false; }
+
+const struct transport_ops transport_plain_ops = {
+	.name = "plain",
+	.handshake = plain_handshake,
+	.read = plain_read,
+	.write = plain_write,
+	.shutdown = plain_shutdown,
+	.has_pending = plain_has_pending,
+};
+
+void transport_init_plain(struct transport *t, int fd)
+{
+	*t = (struct transport){ .ops = &transport_plain_ops, .fd = fd };
+}

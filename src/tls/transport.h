@@ -1,0 +1,73 @@
+/*
+ * transport: a non-blocking byte stream over a socket, plain or TLS, behind
+ * one interface so that HTTP and proxy code never call SSL_* themselves.
+ *
+ * Readiness is edge-triggered: the owner records IO_READ/IO_WRITE events with
+ * transport_note_events and calls read/write until they return
+ * TRANSPORT_AGAIN. TLS may need the opposite direction (a read that must
+ * write, a write that must read); the transport tracks that itself, so the
+ * owner only retries on any event. transport_has_pending tells about bytes
+ * the TLS layer already decrypted that the socket will never signal again.
+ */
+#ifndef PULLGATE_TLS_TRANSPORT_H
+#define PULLGATE_TLS_TRANSPORT_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define TRANSPORT_AGAIN (-2)
+#define TRANSPORT_ERROR (-1)
+
+struct transport;
+
+struct transport_ops {
+	const char *name;
+	/* 1 when the handshake is done, 0 to wait for events, -1 on failure. */
+	int (*handshake)(struct transport *t);
+	/* > 0 bytes, 0 at a clean end of stream, TRANSPORT_AGAIN or TRANSPORT_ERROR. */
+	ssize_t (*read)(struct transport *t, void *buf, size_t len);
+	/* > 0 bytes written, TRANSPORT_AGAIN or TRANSPORT_ERROR. */
+	ssize_t (*write)(struct transport *t, const void *buf, size_t len);
+	/* Sends a close notification where the protocol has one; best effort. */
+	void (*shutdown)(struct transport *t);
+	bool (*has_pending)(struct transport *t);
+};
+
+struct transport {
+	const struct transport_ops *ops;
+	int fd;
+	SSL *ssl;              /* NULL for plain */
+	bool readable;         /* socket may have bytes (edge seen, no EAGAIN since) */
+	bool writable;         /* socket may take bytes */
+	bool read_wants_write; /* TLS read blocked until the socket is writable */
+	bool write_wants_read; /* TLS write blocked until the socket is readable */
+	bool eof;              /* peer finished sending */
+	unsigned long ssl_error; /* first OpenSSL error of a failure, for reasons */
+	int sys_errno;         /* errno of a failed system call */
+};
+
+extern const struct transport_ops transport_plain_ops;
+extern const struct transport_ops transport_tls_ops;
+
+void transport_init_plain(struct transport *t, int fd);
+/* Takes ssl (freed by transport_close). server: accept side or connect side. */
+void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server);
+
+/* Records poller events as readiness. */
+void transport_note_events(struct transport *t, unsigned events);
+/* True when a read attempt may make progress now. */
+bool transport_can_read(const struct transport *t);
+/* True when a write attempt may make progress now. */
+bool transport_can_write(const struct transport *t);
+
+static inline int transport_handshake(struct transport *t) { return t->ops->handshake(t); }
+static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }
+static inline ssize_t transport_write(struct transport *t, const void *b, size_t n) { return t->ops->write(t, b, n); }
+static inline bool transport_has_pending(struct transport *t) { return t->ops->has_pending(t); }
+static inline void transport_shutdown(struct transport *t) { t->ops->shutdown(t); }
+/* Frees the SSL and closes the socket. */
+void transport_close(struct transport *t);
+
+#endif

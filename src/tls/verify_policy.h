@@ -1,0 +1,53 @@
+/*
+ * verify_policy: how the guard judges a client certificate during the
+ * handshake, and the per-connection record of what it found. The checks run
+ * inside OpenSSL's certificate verification, so any failure aborts the
+ * handshake with an alert before a byte of application data is read — also
+ * in TLS 1.3, where the client believes the handshake is over by then.
+ *
+ * Order: chain to an anchor with every certificate in its validity period,
+ * purpose sslclient (an extendedKeyUsage must include clientAuth), CRLs when
+ * configured (done by X509_verify_cert); then keyUsage digitalSignature when
+ * the leaf has keyUsage, then the pins of the connection's scope.
+ */
+#ifndef PULLGATE_TLS_VERIFY_POLICY_H
+#define PULLGATE_TLS_VERIFY_POLICY_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+
+#include "conf/guard_conf.h"
+
+/* What one connection learned during its handshake. Owned by the SSL (freed
+ * with it through ex_data); lives as long as the SSL. */
+struct tls_conn_state {
+	const struct guard_host *host; /* hosts entry the SNI matched, or NULL */
+	const char *class;             /* refusal class, NULL when none recorded */
+	char detail[256];
+};
+
+/* The state of ssl, created on first use when create is true. NULL when
+ * absent (create false) or on allocation failure. */
+struct tls_conn_state *tls_conn_state_get(SSL *ssl, bool create);
+
+/* Makes ctx require and judge client certificates with this policy. conf is
+ * borrowed and must outlive ctx. Returns false on failure. */
+bool verify_policy_install(SSL_CTX *ctx, const struct guard_conf *conf);
+
+/* The pins that apply to a connection whose SNI matched host (or none): the
+ * entry's own pins when it has some, else the global ones, else NULL. */
+const struct pin_set *verify_policy_pins(const struct guard_conf *conf,
+					 const struct guard_host *host);
+
+/* May a session with this peer certificate resume in the scope of host?
+ * Its validity period must hold now and it must satisfy that scope's pins;
+ * chain and CRL need no second look because a set never resumes sessions
+ * from another set. */
+bool verify_policy_session_ok(const struct guard_conf *conf, const struct guard_host *host,
+			      X509 *peer);
+
+/* The refusal class of an X509_V_ERR_* code ("unknown CA", "expired", ...;
+ * "protocol" when none fits). */
+const char *verify_policy_class(int x509_err);
+
+#endif

@@ -1,0 +1,69 @@
+"""The guard's side towards the app: 502 when the app is down, 504 when it
+does not answer within backend.response_timeout, a unix-socket backend, and
+keep-alive towards the app (several requests over one backend connection)."""
+import time
+
+import pytest
+
+from lib.app import OriginApp
+from lib.client import Conn, client_context
+from lib.ports import free_port
+
+
+def connect(guard, pki):
+    return Conn.tls(guard.port, client_context(pki.origin_ca.cert, pki.good))
+
+
+def test_backend_down_502(guards, pki):
+    g = guards.start("127.0.0.1:%d" % free_port())
+    with connect(g, pki) as c:
+        r = c.request("GET", "/")
+    assert r.status == 502, r
+    assert r.body.strip(), "502 without a body"
+    assert b"hello" not in r.body
+
+
+def test_slow_backend_504(guards, origin, pki):
+    g = guards.start(origin.address, backend={"response_timeout": "1s"})
+    before = origin.count()
+    with connect(g, pki) as c:
+        t0 = time.monotonic()
+        r = c.request("GET", "/slow/4", timeout=10)
+        took = time.monotonic() - t0
+    assert r.status == 504, r
+    assert took < 3.5, "504 came after %.1fs, response_timeout is 1s" % took
+    assert origin.count() == before + 1
+    # The guard still serves after giving up on one response.
+    with connect(g, pki) as c:
+        assert c.request("GET", "/").status == 200
+
+
+def test_unix_socket_backend(guards, pki, tmp_path, log_dir):
+    app = OriginApp(log_dir, unix_path=str(tmp_path / "app.sock"), name="origin-app-unix")
+    try:
+        g = guards.start(app.address)
+        with connect(g, pki) as c:
+            r = c.request("GET", "/hello-unix")
+        assert (r.status, r.body) == (200, b"hello from origin\n")
+        assert [e["path"] for e in app.log()] == ["/hello-unix"]
+    finally:
+        app.stop()
+
+
+def test_keep_alive_reuses_backend_connection(guards, origin, pki):
+    g = guards.start(origin.address, backend={"idle_timeout": "30s"})
+    start = origin.count()
+    with connect(g, pki) as c:
+        for i in range(4):
+            r = c.request("GET", "/ka/%d" % i)
+            assert r.status == 200, r
+    with connect(g, pki) as c:
+        assert c.request("GET", "/ka/next-client").status == 200
+    entries = origin.log(start)
+    assert [e["path"] for e in entries] == ["/ka/0", "/ka/1", "/ka/2", "/ka/3",
+                                           "/ka/next-client"]
+    conns = {(e["conn"], e["peer"]) for e in entries[:4]}
+    assert len(conns) == 1, "one client connection used %d backend connections: %s" % (
+        len(conns), [e["peer"] for e in entries])
+    # The pooled connection also serves the next client.
+    assert (entries[4]["conn"], entries[4]["peer"]) in conns, [e["peer"] for e in entries]
