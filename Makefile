@@ -10,7 +10,7 @@ CC        ?= cc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) -g
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) -g -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PYTHON    ?= /usr/bin/python3
 FUZZ_SECONDS ?= 30
@@ -18,7 +18,6 @@ FUZZ_SECONDS ?= 30
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
 UNIT_SRCS := $(shell find tests/unit -name '*.c' | sort)
-HDRS      := $(shell find src tests/unit -name '*.h')
 GEN       := build/gen/trust_presets.c
 
 REL_OBJS  := $(SRCS:%.c=build/rel/%.o) build/rel/gen/trust_presets.o
@@ -34,13 +33,13 @@ $(GEN): share/trust/cloudflare-origin-pull-ca.pem tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh $@ preset_cloudflare_pem share/trust/cloudflare-origin-pull-ca.pem
 
-build/rel/%.o: %.c $(HDRS) | check-deps
+build/rel/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
 build/rel/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
-build/san/%.o: %.c $(HDRS) | check-deps
+build/san/%.o: %.c | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 build/san/gen/%.o: build/gen/%.c
@@ -93,3 +92,5 @@ bench: build/pullgate
 
 clean:
 	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

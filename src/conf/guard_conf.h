@@ -11,35 +11,7 @@
 #include <stdint.h>
 
 #include "conf/conf_error.h"
-
-/* A list of owned strings. */
-struct str_list {
-	char **items;
-	size_t count;
-};
-
-/* host:port, [v6]:port, or unix:/path. */
-struct conf_addr {
-	char *text;     /* as written, for messages */
-	bool is_unix;
-	char *host;     /* numeric address or hostname; NULL for unix */
-	uint16_t port;
-	char *path;     /* unix socket path */
-	int line;       /* where it was written */
-};
-
-/* Pins restrict which verified client certificates are accepted. A pin set is
- * empty when it has no fingerprints and no subject patterns. When non-empty:
- * the leaf must match one of (cert_sha256 ∪ spki_sha256) if either list is
- * non-empty, AND its CN or a DNS SAN must match one of subjects if that list
- * is non-empty. */
-struct pin_set {
-	uint8_t (*cert_sha256)[32]; /* SHA-256 of the leaf certificate DER */
-	size_t cert_sha256_count;
-	uint8_t (*spki_sha256)[32]; /* SHA-256 of the leaf SubjectPublicKeyInfo DER */
-	size_t spki_sha256_count;
-	struct str_list subjects;   /* patterns: exact, or "*.example.com" (one label) */
-};
+#include "conf/conf_types.h"
 
 /* Per-SNI rules: a client whose SNI matches one of hostnames is served with
  * this certificate (when given) and judged with these pins (when given,
@@ -70,13 +42,6 @@ struct identity_headers {
 	char *san;              /* "X-Client-SAN": comma-separated DNS/IP/URI/email */
 	char *fingerprint;      /* "X-Client-Fingerprint": hex SHA-256 of the leaf */
 	char *not_after;        /* "X-Client-Not-After": ISO 8601 UTC */
-};
-
-struct http_limits_conf {
-	size_t request_line;   /* default 8192 */
-	size_t header_bytes;   /* default 32768 (request line + headers) */
-	size_t header_count;   /* default 100, at most 128 */
-	uint64_t body_bytes;   /* 0 = unlimited (the default) */
 };
 
 struct guard_timeouts {

@@ -577,41 +577,50 @@ static bool parse_unix(struct ydoc *d, yaml_node_t *n, const char *path, const c
 	return true;
 }
 
+/* host:port or [v6]:port; with port_optional also host or [v6], leaving
+ * a->port 0. */
 static bool parse_inet(struct ydoc *d, yaml_node_t *n, const char *path, const char *v,
-		       struct conf_addr *a)
+		       bool port_optional, struct conf_addr *a)
 {
 	const char *host = v, *port;
 	size_t host_len;
 	if (*v == '[') {
 		const char *close = strchr(v, ']');
-		if (!close || close[1] != ':') {
+		bool bare = close && !close[1] && port_optional;
+		if (!close || (close[1] != ':' && !bare)) {
 			ydoc_error(d, n, "%s: \"%s\" is not an address (use [v6]:port)", path, v);
 			return false;
 		}
 		host = v + 1;
 		host_len = (size_t)(close - host);
-		port = close + 2;
+		port = bare ? NULL : close + 2;
 	} else {
 		const char *colon = strrchr(v, ':');
-		if (!colon) {
+		if (!colon && port_optional) {
+			host_len = strlen(v);
+			port = NULL;
+		} else if (!colon) {
 			ydoc_error(d, n,
 				   "%s: \"%s\" is not an address (use host:port, [v6]:port or unix:/path)",
 				   path, v);
 			return false;
+		} else {
+			if (memchr(v, ':', (size_t)(colon - v))) {
+				ydoc_error(d, n,
+					   "%s: an IPv6 address needs brackets, as in \"[::1]:8443\"",
+					   path);
+				return false;
+			}
+			host_len = (size_t)(colon - v);
+			port = colon + 1;
 		}
-		if (memchr(v, ':', (size_t)(colon - v))) {
-			ydoc_error(d, n, "%s: an IPv6 address needs brackets, as in \"[::1]:8443\"", path);
-			return false;
-		}
-		host_len = (size_t)(colon - v);
-		port = colon + 1;
 	}
 	if (!host_len) {
 		ydoc_error(d, n, "%s: \"%s\" has no host (use 0.0.0.0:port or [::]:port for all addresses)",
 			   path, v);
 		return false;
 	}
-	if (!parse_port(d, n, path, port, &a->port))
+	if (port && !parse_port(d, n, path, port, &a->port))
 		return false;
 	a->host = strndup(host, host_len);
 	if (!a->host) {
@@ -636,7 +645,8 @@ static bool parse_inet(struct ydoc *d, yaml_node_t *n, const char *path, const c
 	return true;
 }
 
-bool ydoc_read_address(struct ydoc *d, yaml_node_t *n, const char *path, struct conf_addr *out)
+static bool read_address(struct ydoc *d, yaml_node_t *n, const char *path, bool port_optional,
+			 struct conf_addr *out)
 {
 	const char *v = nonempty_scalar(d, n, path);
 	if (!v)
@@ -648,7 +658,7 @@ bool ydoc_read_address(struct ydoc *d, yaml_node_t *n, const char *path, struct 
 		return false;
 	}
 	bool ok = !strncmp(v, "unix:", 5) ? parse_unix(d, n, path, v + 5, &a)
-					  : parse_inet(d, n, path, v, &a);
+					  : parse_inet(d, n, path, v, port_optional, &a);
 	if (!ok) {
 		conf_addr_free(&a);
 		return false;
@@ -656,6 +666,17 @@ bool ydoc_read_address(struct ydoc *d, yaml_node_t *n, const char *path, struct 
 	conf_addr_free(out);
 	*out = a;
 	return true;
+}
+
+bool ydoc_read_address(struct ydoc *d, yaml_node_t *n, const char *path, struct conf_addr *out)
+{
+	return read_address(d, n, path, false, out);
+}
+
+bool ydoc_read_address_opt_port(struct ydoc *d, yaml_node_t *n, const char *path,
+				struct conf_addr *out)
+{
+	return read_address(d, n, path, true, out);
 }
 
 /* ---- lists ---- */

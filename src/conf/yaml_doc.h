@@ -19,8 +19,7 @@
 #include <yaml.h>
 
 #include "conf/conf_error.h"
-/* struct str_list, struct conf_addr and struct pin_set, which the readers fill. */
-#include "conf/guard_conf.h"
+#include "conf/conf_types.h"
 
 struct ydoc {
 	const char *file;          /* borrowed: the path as given, for messages */
@@ -111,6 +110,10 @@ bool ydoc_read_size(struct ydoc *d, yaml_node_t *n, const char *path, uint64_t m
  * relative to the configuration file's folder). *out is replaced; the caller
  * frees it with conf_addr_free. */
 bool ydoc_read_address(struct ydoc *d, yaml_node_t *n, const char *path, struct conf_addr *out);
+/* Like ydoc_read_address, but the port may be left out ("origin.example.com",
+ * "[::1]"): then out->port is 0 and the caller supplies its default. */
+bool ydoc_read_address_opt_port(struct ydoc *d, yaml_node_t *n, const char *path,
+				struct conf_addr *out);
 
 /* Checks one list item; returns NULL when it is fine, else the end of a
  * message that follows the quoted value ("is not a hostname pattern"). */
@@ -122,6 +125,25 @@ enum ydoc_str_kind { YDOC_STR_TEXT, YDOC_STR_PATH };
  * here; the caller decides whether it may be. */
 bool ydoc_read_str_list(struct ydoc *d, yaml_node_t *n, const char *path, enum ydoc_str_kind kind,
 			ydoc_item_check check, struct str_list *out);
+
+/* ---- keys both roles' sections share (conf_sections.c) ---- */
+
+/* The value under key in map, when present: a duration within [min_ms,
+ * max_ms] into *out, or a boolean. parent is the map's path. */
+void ydoc_get_ms(struct ydoc *d, yaml_node_t *map, const char *parent, const char *key,
+		 uint64_t min_ms, uint64_t max_ms, uint32_t *out);
+void ydoc_get_bool(struct ydoc *d, yaml_node_t *map, const char *parent, const char *key,
+		   bool *out);
+/* "auto" (0) or 0-1024. */
+void ydoc_read_workers(struct ydoc *d, yaml_node_t *n, const char *path, int *out);
+/* debug, info, warn (or warning), error; *out is replaced by the canonical
+ * name (malloc'd). */
+void ydoc_read_log_level(struct ydoc *d, yaml_node_t *n, const char *path, char **out);
+/* The defaults of a limits mapping, and the mapping itself (request_line,
+ * header_bytes, header_count, body_bytes) read over what *out holds. */
+extern const struct http_limits_conf conf_limits_default;
+void ydoc_read_limits(struct ydoc *d, yaml_node_t *map, const char *path,
+		      struct http_limits_conf *out);
 
 /* ---- pins (conf_pins.c) ---- */
 
@@ -143,6 +165,12 @@ bool conf_hostname_pattern_valid(const char *s, bool allow_wildcard);
 bool conf_http_token_valid(const char *s);
 /* ydoc_item_check for hostname patterns. */
 const char *conf_check_hostname_pattern(const char *value);
+/* Header names that steer framing or routing (Host, Content-Length, ...): a
+ * header the proxy sets itself must never have one of them. */
+bool conf_http_header_reserved(const char *name);
+
+/* Two addresses that bind the same thing; false when either failed to parse. */
+bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b);
 
 /* ---- freeing ---- */
 

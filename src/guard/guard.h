@@ -37,7 +37,6 @@ struct guard_server {
 	struct guard_tls *tls;       /* the current set (a ref) */
 	struct guard_worker *workers;
 	int worker_count;
-	int workers_running;
 };
 
 /* Per-connection guard state: the TLS set it started with, and its identity

@@ -1,48 +1,38 @@
 /*
- * guard_server: start-up, the workers, and the control thread — signals
- * (SIGHUP reload, SIGTERM/SIGINT drain and stop, SIGUSR1 reserved) and file
- * watching. A reload builds a whole new TLS set from the files and hands it
- * to every worker; a set that fails to build is reported and the old one
- * keeps serving.
+ * guard_server: the guard's workers under the daemon — each accepts TLS (and
+ * optional plain) connections on its own SO_REUSEPORT sockets — and its
+ * reload: a whole new TLS set is built from the files and handed to every
+ * worker; a set that fails to build is reported and the old one keeps
+ * serving.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/daemon.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "guard/guard.h"
-#include "guard/guard_watch.h"
 
 #define LISTEN_BACKLOG 1024
 
-struct control {
-	struct guard_server *srv;
-	struct loop *loop;
-	int sigfd;
-	struct io_watch sig_watch;
-	struct guard_watch watch;
-	struct timer grace_timer;
-	bool stopping;
-	int exit_status;
-};
+static struct guard_worker *guard_worker_of(struct worker *w)
+{
+	return w->data;
+}
 
 static void worker_set_tls(struct worker *w, void *arg)
 {
-	struct guard_worker *gw = w->data;
+	struct guard_worker *gw = guard_worker_of(w);
 	struct guard_tls *old = gw->tls;
 	gw->tls = arg;
 	guard_tls_unref(old);
 }
 
-static void guard_reload(struct control *c, const char *why)
+static void guard_reload(struct daemon *d, const char *why)
 {
-	struct guard_server *srv = c->srv;
+	struct guard_server *srv = d->data;
 	char err[512] = "";
 	struct guard_tls *set = guard_tls_build(srv->conf, err, sizeof err);
 	if (!set) {
@@ -59,8 +49,6 @@ static void guard_reload(struct control *c, const char *why)
 	log_info("reloaded certificates, CAs and CRLs (%s)", why);
 }
 
-/* --- worker side --- */
-
 static void guard_tls_accept(struct listener *l, int fd, const struct sockaddr_storage *peer)
 {
 	struct guard_worker *gw = l->data;
@@ -72,6 +60,8 @@ static void guard_tls_accept(struct listener *l, int fd, const struct sockaddr_s
 		log_error("cannot start a TLS connection: out of memory");
 		return;
 	}
+	/* The set's callbacks run during the handshake: the connection holds
+	 * a reference to the set until it closes. */
 	guard_tls_ref(gw->tls);
 	gc->tls = gw->tls;
 	struct transport t;
@@ -93,20 +83,24 @@ static void worker_maybe_exit(struct guard_worker *gw)
 
 static void worker_on_idle(struct proxy_worker *pw)
 {
-	struct guard_worker *gw = (struct guard_worker *)((char *)pw - offsetof(struct guard_worker, pw));
-	worker_maybe_exit(gw);
+	worker_maybe_exit((struct guard_worker *)((char *)pw - offsetof(struct guard_worker, pw)));
 }
 
-static void worker_stop(struct worker *w, void *arg)
+static void guard_stop_listeners(struct guard_worker *gw)
 {
-	struct guard_worker *gw = w->data;
 	const struct guard_conf *conf = gw->srv->conf;
+	for (size_t i = 0; gw->tls_listeners && i < conf->listen_count; i++)
+		listener_stop(&gw->tls_listeners[i]);
+	for (size_t i = 0; gw->plain_listeners && i < conf->plain_count; i++)
+		listener_stop(&gw->plain_listeners[i]);
+}
+
+static void guard_drain_worker(struct worker *w)
+{
+	struct guard_worker *gw = guard_worker_of(w);
 	gw->stopping = true;
 	gw->pw.draining = true;
-	for (size_t i = 0; i < conf->listen_count; i++)
-		listener_stop(&gw->tls_listeners[i]);
-	for (size_t i = 0; i < conf->plain_count; i++)
-		listener_stop(&gw->plain_listeners[i]);
+	guard_stop_listeners(gw);
 	struct proxy_session *s = gw->pw.sessions;
 	while (s) {
 		struct proxy_session *next = s->next;
@@ -118,58 +112,21 @@ static void worker_stop(struct worker *w, void *arg)
 	worker_maybe_exit(gw);
 }
 
-static void worker_force_stop(struct worker *w, void *arg)
+static void guard_force_stop_worker(struct worker *w)
 {
-	struct guard_worker *gw = w->data;
+	struct guard_worker *gw = guard_worker_of(w);
+	gw->stopping = true;
+	guard_stop_listeners(gw);
 	while (gw->pw.sessions)
 		proxy_session_close(gw->pw.sessions, "grace period over");
-	loop_stop(w->loop);
-}
-
-static void worker_finish(struct worker *w)
-{
-	struct guard_worker *gw = w->data;
-	upstream_pool_drain(&gw->pool);
-	while (gw->pw.sessions)
-		proxy_session_close(gw->pw.sessions, "stopped");
 	guard_plain_drain(gw);
-	/* Run the deferred frees of what just closed. */
+	upstream_pool_drain(&gw->pool);
 	loop_stop(w->loop);
 }
 
-static int guard_worker_setup(struct guard_server *srv, struct guard_worker *gw, int id, char *err,
-			      size_t errlen)
+static int guard_listen_all(struct guard_worker *gw, char *err, size_t errlen)
 {
-	const struct guard_conf *conf = srv->conf;
-	gw->srv = srv;
-	if (worker_init(&gw->worker, id) < 0) {
-		snprintf(err, errlen, "cannot create worker %d: %s", id, strerror(errno));
-		return -1;
-	}
-	gw->worker.data = gw;
-	gw->worker.finish = worker_finish;
-	upstream_pool_init(&gw->pool, gw->worker.loop, &srv->backend_addr, srv->backend_len,
-			   conf->backend.addr.text);
-	gw->pool.connect_timeout_ms = conf->backend.connect_timeout_ms;
-	gw->pool.idle_timeout_ms = conf->backend.idle_timeout_ms;
-	gw->pool.max_idle = conf->backend.pool_size;
-	gw->pw = (struct proxy_worker){
-		.loop = gw->worker.loop,
-		.role = &guard_role,
-		.limits = &srv->limits,
-		.pool = &gw->pool,
-		.via = "1.1 pullgate",
-		.forwarded_proto = "https",
-		.on_idle = worker_on_idle,
-	};
-	guard_tls_ref(srv->tls);
-	gw->tls = srv->tls;
-	gw->tls_listeners = calloc(conf->listen_count, sizeof *gw->tls_listeners);
-	gw->plain_listeners = calloc(conf->plain_count ? conf->plain_count : 1, sizeof *gw->plain_listeners);
-	if (!gw->tls_listeners || !gw->plain_listeners) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	const struct guard_conf *conf = gw->srv->conf;
 	for (size_t i = 0; i < conf->listen_count + conf->plain_count; i++) {
 		bool tls = i < conf->listen_count;
 		const struct conf_addr *a = tls ? &conf->listen[i] : &conf->plain[i - conf->listen_count].addr;
@@ -191,97 +148,89 @@ static int guard_worker_setup(struct guard_server *srv, struct guard_worker *gw,
 	return 0;
 }
 
-static void guard_worker_teardown(struct guard_worker *gw)
+static void guard_teardown_worker(struct daemon *d, struct worker *w)
 {
-	const struct guard_conf *conf = gw->srv->conf;
-	if (gw->tls_listeners)
-		for (size_t i = 0; i < conf->listen_count; i++)
-			if (gw->tls_listeners[i].loop)
-				listener_stop(&gw->tls_listeners[i]);
-	if (gw->plain_listeners)
-		for (size_t i = 0; i < conf->plain_count; i++)
-			if (gw->plain_listeners[i].loop)
-				listener_stop(&gw->plain_listeners[i]);
+	struct guard_worker *gw = guard_worker_of(w);
+	guard_stop_listeners(gw);
 	free(gw->tls_listeners);
 	free(gw->plain_listeners);
-	if (gw->worker.loop) {
-		/* Frees queued by the last closes run here. */
-		loop_run_pending(gw->worker.loop);
-	}
+	gw->tls_listeners = gw->plain_listeners = NULL;
+	if (gw->worker.loop)
+		loop_run_pending(gw->worker.loop); /* frees queued by the last closes */
 	worker_destroy(&gw->worker);
 	guard_tls_unref(gw->tls);
+	gw->tls = NULL;
 }
 
-/* --- control thread --- */
-
-static void control_begin_stop(struct control *c, const char *why)
+static struct worker *guard_setup_worker(struct daemon *d, int index, char *err, size_t errlen)
 {
-	if (c->stopping)
-		return;
-	c->stopping = true;
-	log_info("%s: draining connections (grace %u ms)", why, c->srv->conf->timeouts.grace_ms);
-	for (int i = 0; i < c->srv->worker_count; i++)
-		worker_post(&c->srv->workers[i].worker, worker_stop, NULL);
-	timer_arm(c->loop, &c->grace_timer, c->srv->conf->timeouts.grace_ms);
-}
-
-static void control_signal(struct io_watch *w, unsigned events)
-{
-	struct control *c = w->data;
-	struct signalfd_siginfo si;
-	while (read(c->sigfd, &si, sizeof si) == sizeof si) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			guard_reload(c, "SIGHUP");
-			break;
-		case SIGTERM:
-			control_begin_stop(c, "SIGTERM");
-			break;
-		case SIGINT:
-			control_begin_stop(c, "SIGINT");
-			break;
-		default:
-			break;
-		}
+	struct guard_server *srv = d->data;
+	const struct guard_conf *conf = srv->conf;
+	struct guard_worker *gw = &srv->workers[index];
+	gw->srv = srv;
+	if (worker_init(&gw->worker, index) < 0) {
+		snprintf(err, errlen, "cannot create worker %d: %s", index, strerror(errno));
+		worker_destroy(&gw->worker);
+		return NULL;
 	}
-}
-
-static void control_grace_over(struct timer *t)
-{
-	struct control *c = t->data;
-	log_warn("grace period over: closing the remaining connections");
-	for (int i = 0; i < c->srv->worker_count; i++)
-		worker_post(&c->srv->workers[i].worker, worker_force_stop, NULL);
-}
-
-static void control_files_changed(struct guard_watch *w)
-{
-	guard_reload(w->data, "files changed");
-}
-
-/* Joins the workers from a helper thread so the control loop keeps
- * answering signals while they drain. */
-struct joiner {
-	struct guard_server *srv;
-	struct control *c;
-	int efd;
-};
-
-static void *join_workers(void *arg)
-{
-	struct joiner *j = arg;
-	for (int i = 0; i < j->srv->worker_count; i++)
-		worker_join(&j->srv->workers[i].worker);
-	uint64_t one = 1;
-	ssize_t r = write(j->efd, &one, sizeof one);
-	(void)r;
+	gw->worker.data = gw;
+	upstream_pool_init(&gw->pool, gw->worker.loop, &srv->backend_addr, srv->backend_len,
+			   conf->backend.addr.text);
+	gw->pool.connect_timeout_ms = conf->backend.connect_timeout_ms;
+	gw->pool.idle_timeout_ms = conf->backend.idle_timeout_ms;
+	gw->pool.max_idle = conf->backend.pool_size;
+	gw->pw = (struct proxy_worker){
+		.loop = gw->worker.loop,
+		.role = &guard_role,
+		.limits = &srv->limits,
+		.pool = &gw->pool,
+		.via = "1.1 pullgate",
+		.forwarded_proto = "https",
+		.on_idle = worker_on_idle,
+	};
+	guard_tls_ref(srv->tls);
+	gw->tls = srv->tls;
+	gw->tls_listeners = calloc(conf->listen_count, sizeof *gw->tls_listeners);
+	gw->plain_listeners = calloc(conf->plain_count ? conf->plain_count : 1, sizeof *gw->plain_listeners);
+	for (size_t i = 0; gw->tls_listeners && i < conf->listen_count; i++)
+		gw->tls_listeners[i].fd = -1;
+	for (size_t i = 0; gw->plain_listeners && i < conf->plain_count; i++)
+		gw->plain_listeners[i].fd = -1;
+	if (!gw->tls_listeners || !gw->plain_listeners) {
+		snprintf(err, errlen, "out of memory");
+	} else if (guard_listen_all(gw, err, errlen) == 0) {
+		return &gw->worker;
+	}
+	guard_teardown_worker(d, &gw->worker);
 	return NULL;
 }
 
-static void control_workers_done(struct io_watch *w, unsigned events)
+static const struct daemon_role guard_daemon_role = {
+	.name = "guard",
+	.setup_worker = guard_setup_worker,
+	.drain_worker = guard_drain_worker,
+	.force_stop_worker = guard_force_stop_worker,
+	.teardown_worker = guard_teardown_worker,
+	.reload = guard_reload,
+};
+
+/* Every file a TLS set is built from: their changes trigger a reload. */
+static size_t guard_watched_files(const struct guard_conf *conf, const char **out, size_t cap)
 {
-	struct control *c = w->data;
-	loop_stop(c->loop);
+	size_t n = 0;
+#define WATCH(p) do { if ((p) && n < cap) out[n++] = (p); } while (0)
+	WATCH(conf->certificate);
+	WATCH(conf->key);
+	for (size_t i = 0; i < conf->host_count; i++) {
+		WATCH(conf->hosts[i].certificate);
+		WATCH(conf->hosts[i].key);
+	}
+	for (size_t i = 0; i < conf->ca_files.count; i++)
+		WATCH(conf->ca_files.items[i]);
+	for (size_t i = 0; i < conf->crl_files.count; i++)
+		WATCH(conf->crl_files.items[i]);
+#undef WATCH
+	return n;
 }
 
 int guard_server_run(const struct guard_conf *conf, int workers)
@@ -310,84 +259,32 @@ int guard_server_run(const struct guard_conf *conf, int workers)
 		log_error("%s", err);
 		return 1;
 	}
-
-	/* Workers inherit a mask with every handled signal blocked; only the
-	 * control thread's signalfd sees them. */
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-
 	srv.worker_count = workers > 0 ? workers : conf->workers > 0 ? conf->workers : worker_default_count();
 	srv.workers = calloc((size_t)srv.worker_count, sizeof *srv.workers);
-	int status = 1;
-	int started = 0;
-	struct control c = { .srv = &srv, .sigfd = -1 };
-	if (!srv.workers)
-		goto out;
-	for (int i = 0; i < srv.worker_count; i++) {
-		if (guard_worker_setup(&srv, &srv.workers[i], i, err, sizeof err) < 0) {
-			log_error("%s", err);
-			goto out;
-		}
+	size_t cap = 4 + 2 * conf->host_count + conf->ca_files.count + conf->crl_files.count;
+	const char **watch = calloc(cap, sizeof *watch);
+	if (!srv.workers || !watch) {
+		free(srv.workers);
+		free(watch);
+		guard_tls_unref(srv.tls);
+		return 1;
 	}
-	c.loop = loop_new();
-	c.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!c.loop || c.sigfd < 0 || loop_watch_read(c.loop, &c.sig_watch, c.sigfd, control_signal, &c) < 0) {
-		log_error("cannot set up signal handling: %s", strerror(errno));
-		goto out;
-	}
-	timer_init(&c.grace_timer, control_grace_over, &c);
-	if (conf->watch_files && guard_watch_start(&c.watch, c.loop, conf, control_files_changed, &c) < 0)
-		log_warn("file watching unavailable: %s; reload with SIGHUP", strerror(errno));
-	for (; started < srv.worker_count; started++) {
-		if (worker_start(&srv.workers[started].worker) < 0) {
-			log_error("cannot start worker %d", started);
-			goto out;
-		}
-	}
+	struct daemon d = {
+		.role = &guard_daemon_role,
+		.data = &srv,
+		.worker_count = srv.worker_count,
+		.grace_ms = conf->timeouts.grace_ms,
+		.watch = watch,
+		.watch_count = conf->watch_files ? guard_watched_files(conf, watch, cap) : 0,
+	};
 	for (size_t i = 0; i < conf->listen_count; i++)
 		log_info("guard listening on %s (tls), backend %s, %d worker%s", conf->listen[i].text, b->text,
 			 srv.worker_count, srv.worker_count == 1 ? "" : "s");
 	for (size_t i = 0; i < conf->plain_count; i++)
 		log_info("guard listening on %s (plain, %s only)", conf->plain[i].addr.text,
 			 conf->plain[i].action == PLAIN_ACTION_CLOSE ? "close" : "redirect");
-
-	struct joiner j = { .srv = &srv, .c = &c, .efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) };
-	struct io_watch done_watch;
-	pthread_t joiner;
-	loop_watch_read(c.loop, &done_watch, j.efd, control_workers_done, &c);
-	pthread_create(&joiner, NULL, join_workers, &j);
-	loop_run(c.loop);
-	pthread_join(joiner, NULL);
-	loop_unwatch(c.loop, &done_watch);
-	close(j.efd);
-	started = 0;
-	status = 0;
-	log_info("stopped");
-out:
-	if (started) {
-		for (int i = 0; i < started; i++)
-			worker_post(&srv.workers[i].worker, worker_force_stop, NULL);
-		for (int i = 0; i < started; i++)
-			worker_join(&srv.workers[i].worker);
-	}
-	if (conf->watch_files)
-		guard_watch_stop(&c.watch);
-	if (c.loop) {
-		loop_unwatch(c.loop, &c.sig_watch);
-		timer_disarm(c.loop, &c.grace_timer);
-		loop_free(c.loop);
-	}
-	if (c.sigfd >= 0)
-		close(c.sigfd);
-	for (int i = 0; srv.workers && i < srv.worker_count; i++)
-		if (srv.workers[i].srv)
-			guard_worker_teardown(&srv.workers[i]);
+	int status = daemon_run(&d);
+	free(watch);
 	free(srv.workers);
 	guard_tls_unref(srv.tls);
 	return status;

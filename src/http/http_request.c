@@ -248,6 +248,10 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 	 * and count in the head's length and its limit. */
 	while (start + 1 < len && buf[start] == '\r' && buf[start + 1] == '\n')
 		start += 2;
+	/* A last lone CR may be half of another empty line: wait for its LF
+	 * rather than judge it as the start of a request line. */
+	if (start + 1 == len && buf[start] == '\r' && len < lim->header_bytes_max)
+		return HTTP_INCOMPLETE;
 	r = http_head_scan(buf, len, start, lim, 414, &line_end, &f);
 	if (r > 0)
 		r = parse_complete_head(buf, start, line_end, (size_t)r, lim, req, &f);

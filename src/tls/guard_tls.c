@@ -58,8 +58,8 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 		  guard_tls_session_install(ctx, set, keys) &&
 		  guard_tls_sni_install(ctx, set);
 	if (!ok) {
-		snprintf(err, errlen, "%s: cannot set up TLS: %s", cert,
-			 ERR_reason_error_string(ERR_peek_last_error()));
+		const char *why = ERR_reason_error_string(ERR_peek_last_error());
+		snprintf(err, errlen, "%s: cannot set up TLS: %s", cert, why ? why : "unknown error");
 		ERR_clear_error();
 		SSL_CTX_free(ctx);
 		return NULL;
@@ -74,7 +74,7 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 		return NULL;
 	}
 	if (left < EXPIRY_WARN_S)
-		log_warn("%s: certificate expires in %lld day(s)", cert, left / 86400);
+		log_warn("%s: certificate expires in %lld day(s)", cert, (left + 86399) / 86400);
 	return ctx;
 }
 

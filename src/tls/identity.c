@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tls/cert_text.h"
 #include "tls/pins.h"

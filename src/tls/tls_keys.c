@@ -67,8 +67,8 @@ static bool load_chain(SSL_CTX *ctx, const char *path, long long *seconds_left, 
 		goto out;
 	}
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 || !SSL_CTX_clear_chain_certs(ctx)) {
-		snprintf(err, errlen, "%s: certificate not usable: %s", path,
-			 ERR_reason_error_string(ERR_peek_last_error()));
+		const char *why = ERR_reason_error_string(ERR_peek_last_error());
+		snprintf(err, errlen, "%s: certificate not usable: %s", path, why ? why : "unknown");
 		goto out;
 	}
 	X509 *ca;
@@ -82,7 +82,8 @@ static bool load_chain(SSL_CTX *ctx, const char *path, long long *seconds_left, 
 	/* The loop ends at end of file (no start line) or at a broken block. */
 	unsigned long e = ERR_peek_last_error();
 	if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-		snprintf(err, errlen, "%s: bad PEM in chain: %s", path, ERR_reason_error_string(e));
+		const char *why = ERR_reason_error_string(e);
+		snprintf(err, errlen, "%s: bad PEM in chain: %s", path, why ? why : "unknown");
 		goto out;
 	}
 	ok = true;

@@ -3,7 +3,8 @@
  * callback) and the connection record it writes. Replacing the whole-chain
  * step rather than hooking each certificate lets the extra checks (keyUsage,
  * pins) run once, on a chain OpenSSL already accepted, and fail it with an
- * X509 error so that OpenSSL sends the matching alert itself.
+ * X509 error so that OpenSSL sends the matching alert itself. The record
+ * it leaves is what guard_tls_describe_failure reports.
  */
 #include "tls/verify_policy.h"
 

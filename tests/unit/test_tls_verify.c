@@ -890,3 +890,419 @@ TEST(tls_verify_session_check_time_and_pins)
 	CHECK(!verify_policy_session_ok(&t.c, NULL, p->ku_agree.cert));
 	CHECK(!verify_policy_session_ok(&t.c, NULL, NULL));
 }
+
+/* ---- identity headers ---------------------------------------------- */
+
+static struct identity_headers tv_identity_conf(void)
+{
+	return (struct identity_headers){
+		.client_cert = true, .client_cert_chain = true,
+		.verified = "X-Client-Verified", .subject = "X-Client-Subject",
+		.san = "X-Client-SAN", .fingerprint = "X-Client-Fingerprint",
+		.not_after = "X-Client-Not-After",
+	};
+}
+
+static char *tv_b64(X509 *cert)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(cert, &der);
+	char *out = malloc(4 * ((size_t)n + 2) / 3 + 8);
+	EVP_EncodeBlock((unsigned char *)out, der, n);
+	OPENSSL_free(der);
+	return out;
+}
+
+/* Handshakes id (sending its CA along) in TLS 1.3 and returns the block. */
+static char *tv_identity_of(struct tv_id *id, X509 *chain, const struct identity_headers *h)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	if (!set)
+		return NULL;
+	SSL_CTX *cctx = tv_client_ctx(TLS1_3_VERSION, id, chain);
+	struct tv_conn c;
+	tv_connect(guard_tls_ctx(set), cctx, NULL, NULL, &c);
+	size_t len = 0;
+	char *block = c.server_ok ? guard_tls_identity_block(c.server, h, &len) : NULL;
+	if (block && strlen(block) != len) {
+		free(block);
+		block = NULL;
+	}
+	tv_conn_free(&c);
+	SSL_CTX_free(cctx);
+	guard_tls_unref(set);
+	return block;
+}
+
+TEST(tls_verify_identity_block_contents)
+{
+	struct tv_pki *p = tv_pki();
+	struct identity_headers h = tv_identity_conf();
+	char *block = tv_identity_of(&p->good, p->ca.cert, &h);
+	REQUIRE(block);
+	char *leaf64 = tv_b64(p->good.cert), *ca64 = tv_b64(p->ca.cert);
+	uint8_t d[32];
+	pin_cert_sha256(p->good.cert, d);
+	char hex[65];
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	struct tm tm;
+	ASN1_TIME_to_tm(X509_get0_notAfter(p->good.cert), &tm);
+	char when[32];
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char *want = NULL;
+	int n = asprintf(&want,
+		"Client-Cert: :%s:\r\n"
+		"Client-Cert-Chain: :%s:\r\n"
+		"X-Client-Verified: SUCCESS\r\n"
+		"X-Client-Subject: CN=edge.example.net,O=Pullgate Test\r\n"
+		"X-Client-SAN: DNS:edge.example.net,IP:192.0.2.7,IP:2001:db8::7,"
+		"URI:spiffe://example.net/edge,email:ops@example.net\r\n"
+		"X-Client-Fingerprint: %s\r\n"
+		"X-Client-Not-After: %s\r\n", leaf64, ca64, hex, when);
+	REQUIRE(n > 0);
+	CHECK_STR(block, want);
+	free(want);
+	free(block);
+	/* Headers turned off are left out; no chain sent, no chain header. */
+	h.client_cert_chain = false;
+	h.subject = NULL;
+	h.san = "";
+	block = tv_identity_of(&p->good, NULL, &h);
+	REQUIRE(block);
+	CHECK(strncmp(block, "Client-Cert: :", 14) == 0);
+	CHECK(!strstr(block, "Client-Cert-Chain") && !strstr(block, "Subject") &&
+	      !strstr(block, "SAN"));
+	CHECK(strstr(block, "X-Client-Verified: SUCCESS\r\n") != NULL);
+	free(block);
+	free(leaf64);
+	free(ca64);
+}
+
+TEST(tls_verify_identity_block_no_injection)
+{
+	static const char *const sans[] = { "DNS:a.example\r\nX-Injected: 1",
+		"URI:https://x.example/?a=1,DNS:admin.example", NULL };
+	struct tv_cert_spec sp = { "evil\r\nX-Injected: yes\x7f", -60, TV_DAY, "clientAuth", NULL,
+				   false, sans, 77 };
+	struct tv_id evil = tv_issue(&sp, &tv_pki()->ca);
+	struct identity_headers h = tv_identity_conf();
+	char *block = tv_identity_of(&evil, NULL, &h);
+	REQUIRE(block);
+	/* Every line is one of ours; no CR or LF or DEL inside a value. */
+	int lines = 0;
+	for (char *line = block; *line; lines++) {
+		char *end = strstr(line, "\r\n");
+		REQUIRE(end);
+		for (char *q = line; q < end; q++)
+			CHECK(*q != '\r' && *q != '\n' && *q != 0x7f);
+		CHECK(strncmp(line, "Client-Cert: ", 13) == 0 || strncmp(line, "X-Client-", 9) == 0);
+		CHECK(strncmp(line, "X-Injected", 10) != 0);
+		line = end + 2;
+	}
+	CHECK_EQ_INT(lines, 6);
+	CHECK(strstr(block, "X-Client-SAN: DNS:a.example??X-Injected: 1,"
+			    "URI:https://x.example/?a=1%2CDNS:admin.example\r\n") != NULL);
+	CHECK(strstr(block, "X-Client-Subject: CN=evil\\0D\\0AX-Injected: yes") != NULL);
+	free(block);
+	tv_id_free(&evil);
+}
+
+TEST(tls_verify_identity_reserved_names)
+{
+	struct identity_headers h = tv_identity_conf();
+	CHECK(guard_identity_is_reserved(&h, SLICE_LIT("client-cert")));
+	CHECK(guard_identity_is_reserved(&h, SLICE_LIT("CLIENT-CERT-CHAIN")));
+	CHECK(guard_identity_is_reserved(&h, SLICE_LIT("x-client-subject")));
+	CHECK(guard_identity_is_reserved(&h, SLICE_LIT("X-Client-Not-After")));
+	CHECK(!guard_identity_is_reserved(&h, SLICE_LIT("X-Client")));
+	CHECK(!guard_identity_is_reserved(&h, SLICE_LIT("Client-Cert-Chainx")));
+	CHECK(!guard_identity_is_reserved(&h, SLICE_LIT("Host")));
+	/* Client-Cert stays reserved when the guard does not send it. */
+	h.client_cert = false;
+	h.subject = NULL;
+	h.san = "";
+	CHECK(guard_identity_is_reserved(&h, SLICE_LIT("Client-Cert")));
+	CHECK(!guard_identity_is_reserved(&h, SLICE_LIT("X-Client-Subject")));
+	CHECK(!guard_identity_is_reserved(&h, SLICE_LIT("")));
+}
+
+/* ---- Host rules ---------------------------------------------------- */
+
+static bool tv_allowed(struct guard_tls *set, SSL *ssl, const char *host)
+{
+	return guard_tls_host_allowed(set, ssl, slice_from_cstr(host));
+}
+
+TEST(tls_verify_host_allowed_rules)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	tv_conf_hosts(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	const char *snis[] = { "pinned.example", "x.pinned.example", "nowhere.example", NULL };
+	for (size_t i = 0; i < 4; i++) {
+		SSL_CTX *cctx = tv_client_ctx(TLS1_3_VERSION, &tv_pki()->good, NULL);
+		struct tv_conn c;
+		tv_connect(guard_tls_ctx(set), cctx, snis[i], NULL, &c);
+		REQUIRE(c.server_ok);
+		bool matched = i < 2;
+		CHECK(tv_allowed(set, c.server, "pinned.example") == matched);
+		CHECK(tv_allowed(set, c.server, "PINNED.Example.:8443") == matched);
+		CHECK(tv_allowed(set, c.server, "y.pinned.example") == matched);
+		CHECK(!tv_allowed(set, c.server, "open.example"));
+		CHECK(tv_allowed(set, c.server, "other.example") == !matched);
+		CHECK(tv_allowed(set, c.server, "[::1]:8443") == !matched);
+		tv_conn_free(&c);
+		SSL_CTX_free(cctx);
+	}
+	guard_tls_unref(set);
+	/* Without hosts every Host is fine. */
+	tv_conf_init(&t);
+	set = tv_build(&t);
+	REQUIRE(set);
+	SSL *s = SSL_new(guard_tls_ctx(set));
+	CHECK(tv_allowed(set, s, "anything.example"));
+	SSL_free(s);
+	guard_tls_unref(set);
+}
+
+/* ---- building a set: errors and warnings --------------------------- */
+
+/* Builds t expecting failure; err must contain want. */
+static bool tv_build_fails(struct tv_conf *t, const char *want)
+{
+	char err[512] = "";
+	struct guard_tls *set = guard_tls_build(&t->c, err, sizeof err);
+	if (set) {
+		guard_tls_unref(set);
+		fprintf(stderr, "  built, wanted \"%s\"\n", want);
+		return false;
+	}
+	if (!strstr(err, want)) {
+		fprintf(stderr, "  error \"%s\", wanted \"%s\"\n", err, want);
+		return false;
+	}
+	return true;
+}
+
+TEST(tls_verify_build_errors_name_the_file)
+{
+	struct tv_pki *p = tv_pki();
+	struct tv_conf t;
+	char want[300];
+	tv_conf_init(&t);
+	t.ca[0] = p->path[P_MISSING];
+	snprintf(want, sizeof want, "%s: cannot open", p->path[P_MISSING]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.ca[0] = p->path[P_EMPTY];
+	snprintf(want, sizeof want, "%s: no certificate found", p->path[P_EMPTY]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.crl[0] = p->path[P_CA];
+	t.c.crl_files = (struct str_list){ t.crl, 1 };
+	snprintf(want, sizeof want, "%s: no CRL found", p->path[P_CA]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.crl[0] = p->path[P_BAD_CRL];
+	t.c.crl_files = (struct str_list){ t.crl, 1 };
+	snprintf(want, sizeof want, "%s: CRL signature does not verify", p->path[P_BAD_CRL]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.c.key = p->path[P_HOST_KEY];
+	snprintf(want, sizeof want, "%s: does not match %s", p->path[P_HOST_KEY], p->path[P_SRV]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.c.key = p->path[P_SRV];
+	snprintf(want, sizeof want, "%s: no private key found", p->path[P_SRV]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.c.certificate = p->path[P_OLD_SRV];
+	t.c.key = p->path[P_OLD_SRV_KEY];
+	char date[16];
+	struct tm tm;
+	ASN1_TIME_to_tm(X509_get0_notAfter(p->old_server.cert), &tm);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	snprintf(want, sizeof want, "%s: expired on %s", p->path[P_OLD_SRV], date);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	tv_conf_hosts(&t);
+	t.hosts[1].certificate = p->path[P_HOST];
+	t.hosts[1].key = p->path[P_MISSING];
+	snprintf(want, sizeof want, "%s: cannot open", p->path[P_MISSING]);
+	CHECK(tv_build_fails(&t, want));
+
+	tv_conf_init(&t);
+	t.preset[0] = "akamai";
+	t.c.presets = (struct str_list){ t.preset, 1 };
+	CHECK(tv_build_fails(&t, "/etc/pullgate/guard.yaml: unknown trust preset 'akamai'"));
+
+	tv_conf_init(&t);
+	t.c.ca_files.count = 0;
+	CHECK(tv_build_fails(&t, "no trust anchors"));
+}
+
+/* Runs a build with stderr in a file; returns what was logged (malloc'd). */
+static char *tv_build_logged(struct tv_conf *t, bool *built)
+{
+	char path[] = "/tmp/pullgate-tlsv-log-XXXXXX";
+	int fd = mkstemp(path);
+	int saved = dup(2);
+	dup2(fd, 2);
+	char err[512] = "";
+	struct guard_tls *set = guard_tls_build(&t->c, err, sizeof err);
+	dup2(saved, 2);
+	close(saved);
+	*built = set != NULL;
+	guard_tls_unref(set);
+	char *text = calloc(1, 8192);
+	ssize_t n = pread(fd, text, 8191, 0);
+	(void)n;
+	close(fd);
+	unlink(path);
+	return text;
+}
+
+TEST(tls_verify_cloudflare_preset_warns_without_pins)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	t.preset[0] = "cloudflare";
+	t.c.presets = (struct str_list){ t.preset, 1 };
+	bool built;
+	char *log = tv_build_logged(&t, &built);
+	CHECK(built);
+	CHECK(strstr(log, "trust preset cloudflare is a shared anchor and no pins are set: any "
+			  "holder of a certificate from that CA can reach this origin; pin your "
+			  "own zone or hostname certificate (pins.spki_sha256)") != NULL);
+	free(log);
+	/* Pinned: no warning, and the preset alone trusts nothing of ours. */
+	pin_spki_sha256(tv_pki()->good.cert, t.pins[0]);
+	t.c.has_pins = true;
+	t.c.pins.spki_sha256 = t.pins;
+	t.c.pins.spki_sha256_count = 1;
+	log = tv_build_logged(&t, &built);
+	CHECK(built && !strstr(log, "shared anchor"));
+	free(log);
+	t.c.ca_files.count = 0;
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	tv_expect(set, &tv_pki()->good, NULL, NULL, "unknown CA", 0);
+	guard_tls_unref(set);
+}
+
+TEST(tls_verify_warns_on_certificate_close_to_expiry)
+{
+	struct tv_pki *p = tv_pki();
+	struct tv_id soon = tv_client("origin.example", -TV_DAY, 10 * TV_DAY, "serverAuth", NULL,
+				      12, NULL);
+	char cert[160], key[160];
+	snprintf(cert, sizeof cert, "%s/soon.pem", p->dir);
+	snprintf(key, sizeof key, "%s/soon.key", p->dir);
+	tv_write_cert(cert, soon.cert, NULL);
+	tv_write_cert(key, NULL, soon.key);
+	struct tv_conf t;
+	tv_conf_init(&t);
+	t.c.certificate = cert;
+	t.c.key = key;
+	bool built;
+	char *log = tv_build_logged(&t, &built);
+	CHECK(built);
+	char want[256];
+	snprintf(want, sizeof want, "%s: certificate expires in 10 day(s)", cert);
+	CHECK(strstr(log, want) != NULL);
+	free(log);
+	unlink(cert);
+	unlink(key);
+	tv_id_free(&soon);
+}
+
+TEST(tls_verify_crl_warnings)
+{
+	/* A CRL from an anchor the guard does not trust is suspicious. */
+	struct tv_pki *p = tv_pki();
+	char crl[160];
+	snprintf(crl, sizeof crl, "%s/other.crl", p->dir);
+	tv_write_crl(crl, tv_make_crl(&p->other_ca, p->other_ca.key, 1));
+	struct tv_conf t;
+	tv_conf_init(&t);
+	tv_conf_crl(&t);
+	t.crl[0] = crl;
+	bool built;
+	char *log = tv_build_logged(&t, &built);
+	CHECK(built);
+	CHECK(strstr(log, "no configured CA issued this CRL") != NULL);
+	CHECK(strstr(log, "none is issued by CN=Pullgate Test Edge CA,O=Pullgate Test") != NULL);
+	free(log);
+	unlink(crl);
+}
+
+/* ---- smaller pieces ------------------------------------------------ */
+
+TEST(tls_verify_pin_set_subjects_cn_or_dns_san)
+{
+	struct tv_pki *p = tv_pki();
+	char *subjects[] = { "*.example.net" };
+	struct pin_set pins = { .subjects = { subjects, 1 } };
+	char why[96];
+	CHECK(pin_set_matches(&pins, p->good.cert, why, sizeof why));
+	subjects[0] = "edge.example.net";
+	CHECK(pin_set_matches(&pins, p->good.cert, why, sizeof why));
+	CHECK(!pin_set_matches(&pins, p->intruder.cert, why, sizeof why));
+	subjects[0] = "example.net";
+	CHECK(!pin_set_matches(&pins, p->good.cert, why, sizeof why));
+	CHECK(pin_set_is_empty(&(struct pin_set){ 0 }));
+	CHECK(pin_set_matches(NULL, p->good.cert, why, sizeof why));
+	/* Fingerprint AND subject when both are set. */
+	uint8_t spki[1][32];
+	pin_spki_sha256(p->intruder.cert, spki[0]);
+	subjects[0] = "edge.example.net";
+	pins.spki_sha256 = spki;
+	pins.spki_sha256_count = 1;
+	CHECK(!pin_set_matches(&pins, p->intruder.cert, why, sizeof why));
+	CHECK(!pin_set_matches(&pins, p->good.cert, why, sizeof why));
+	subjects[0] = "intruder.example.net";
+	CHECK(pin_set_matches(&pins, p->intruder.cert, why, sizeof why));
+}
+
+TEST(tls_verify_failure_classes)
+{
+	CHECK_STR(verify_policy_class(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY), "unknown CA");
+	CHECK_STR(verify_policy_class(X509_V_ERR_CERT_SIGNATURE_FAILURE), "unknown CA");
+	CHECK_STR(verify_policy_class(X509_V_ERR_CERT_HAS_EXPIRED), "expired");
+	CHECK_STR(verify_policy_class(X509_V_ERR_CERT_NOT_YET_VALID), "not yet valid");
+	CHECK_STR(verify_policy_class(X509_V_ERR_CERT_REVOKED), "revoked");
+	CHECK_STR(verify_policy_class(X509_V_ERR_INVALID_PURPOSE), "wrong key usage");
+	CHECK_STR(verify_policy_class(X509_V_ERR_APPLICATION_VERIFICATION), "not pinned");
+	CHECK_STR(verify_policy_class(X509_V_ERR_OUT_OF_MEM), "protocol");
+	/* No record on the connection: the TLS error decides. */
+	struct tls_refusal r;
+	guard_tls_describe_failure(NULL, ERR_PACK(ERR_LIB_SSL, 0, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE), &r);
+	CHECK_STR(r.class, "no certificate");
+	guard_tls_describe_failure(NULL, ERR_PACK(ERR_LIB_SSL, 0, SSL_R_NO_SHARED_CIPHER), &r);
+	CHECK_STR(r.class, "protocol");
+	CHECK_STR(r.detail, "no shared cipher");
+}
+
+TEST(tls_verify_set_outlives_its_builder_reference)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	guard_tls_ref(set);   /* a connection's reference */
+	guard_tls_unref(set); /* the reload dropped the set */
+	tv_expect(set, &tv_pki()->good, NULL, NULL, NULL, 0);
+	guard_tls_unref(set);
+}

@@ -56,8 +56,8 @@ void unit_fail(const char *file, int line, const char *expr);
 	do {                                                                   \
 		const char *unit_a_ = (a), *unit_b_ = (b);                     \
 		if (!unit_a_ || !unit_b_ || strcmp(unit_a_, unit_b_) != 0) {   \
-			char unit_msg_[512];                                   \
-			snprintf(unit_msg_, sizeof unit_msg_, "%s == \"%s\" (got \"%s\")", \
+			char unit_msg_[1024];                                   \
+			snprintf(unit_msg_, sizeof unit_msg_, "%.100s == \"%.400s\" (got \"%.400s\")", \
 				 #a, unit_b_ ? unit_b_ : "(null)", unit_a_ ? unit_a_ : "(null)"); \
 			unit_fail(__FILE__, __LINE__, unit_msg_);              \
 		}                                                              \

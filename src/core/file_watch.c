@@ -1,5 +1,5 @@
-/* guard_watch: see guard_watch.h. */
-#include "guard/guard_watch.h"
+/* file_watch: see file_watch.h. */
+#include "core/file_watch.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -10,18 +10,18 @@
 
 #define WATCH_SETTLE_MS 300
 
-static void add_file(struct guard_watch *w, const char *path)
+static void add_file(struct file_watch *w, const char *path)
 {
 	if (!path)
 		return;
-	char **items = realloc(w->files.items, (w->files.count + 1) * sizeof *items);
+	char **items = realloc(w->files, (w->file_count + 1) * sizeof *items);
 	if (!items)
 		return;
-	w->files.items = items;
-	items[w->files.count] = strdup(path);
-	if (!items[w->files.count])
+	w->files = items;
+	items[w->file_count] = strdup(path);
+	if (!items[w->file_count])
 		return;
-	w->files.count++;
+	w->file_count++;
 	char *copy = strdup(path);
 	if (!copy)
 		return;
@@ -30,11 +30,11 @@ static void add_file(struct guard_watch *w, const char *path)
 	free(copy);
 }
 
-static bool names_our_file(struct guard_watch *w, const char *name)
+static bool names_our_file(struct file_watch *w, const char *name)
 {
-	for (size_t i = 0; i < w->files.count; i++) {
-		const char *base = strrchr(w->files.items[i], '/');
-		base = base ? base + 1 : w->files.items[i];
+	for (size_t i = 0; i < w->file_count; i++) {
+		const char *base = strrchr(w->files[i], '/');
+		base = base ? base + 1 : w->files[i];
 		if (strcmp(base, name) == 0)
 			return true;
 	}
@@ -43,7 +43,7 @@ static bool names_our_file(struct guard_watch *w, const char *name)
 
 static void watch_readable(struct io_watch *io, unsigned events)
 {
-	struct guard_watch *w = io->data;
+	struct file_watch *w = io->data;
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool hit = false;
 	for (;;) {
@@ -63,12 +63,12 @@ static void watch_readable(struct io_watch *io, unsigned events)
 
 static void watch_settled(struct timer *t)
 {
-	struct guard_watch *w = t->data;
+	struct file_watch *w = t->data;
 	w->cb(w);
 }
 
-int guard_watch_start(struct guard_watch *w, struct loop *loop, const struct guard_conf *conf,
-		      guard_watch_cb cb, void *data)
+int file_watch_start(struct file_watch *w, struct loop *loop, const char *const *paths, size_t count,
+		     file_watch_cb cb, void *data)
 {
 	memset(w, 0, sizeof *w);
 	w->loop = loop;
@@ -78,26 +78,18 @@ int guard_watch_start(struct guard_watch *w, struct loop *loop, const struct gua
 	if (w->fd < 0)
 		return -1;
 	timer_init(&w->settle, watch_settled, w);
-	add_file(w, conf->certificate);
-	add_file(w, conf->key);
-	for (size_t i = 0; i < conf->host_count; i++) {
-		add_file(w, conf->hosts[i].certificate);
-		add_file(w, conf->hosts[i].key);
-	}
-	for (size_t i = 0; i < conf->ca_files.count; i++)
-		add_file(w, conf->ca_files.items[i]);
-	for (size_t i = 0; i < conf->crl_files.count; i++)
-		add_file(w, conf->crl_files.items[i]);
+	for (size_t i = 0; i < count; i++)
+		add_file(w, paths[i]);
 	if (loop_watch_read(loop, &w->io, w->fd, watch_readable, w) < 0) {
 		int e = errno;
-		guard_watch_stop(w);
+		file_watch_stop(w);
 		errno = e;
 		return -1;
 	}
 	return 0;
 }
 
-void guard_watch_stop(struct guard_watch *w)
+void file_watch_stop(struct file_watch *w)
 {
 	if (w->loop) {
 		loop_unwatch(w->loop, &w->io);
@@ -106,9 +98,9 @@ void guard_watch_stop(struct guard_watch *w)
 	if (w->fd > 0)
 		close(w->fd);
 	w->fd = -1;
-	for (size_t i = 0; i < w->files.count; i++)
-		free(w->files.items[i]);
-	free(w->files.items);
-	w->files.items = NULL;
-	w->files.count = 0;
+	for (size_t i = 0; i < w->file_count; i++)
+		free(w->files[i]);
+	free(w->files);
+	w->files = NULL;
+	w->file_count = 0;
 }

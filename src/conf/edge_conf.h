@@ -1,0 +1,106 @@
+/*
+ * edge_conf: the typed, immutable configuration of `pullgate edge`, loaded
+ * from the `edge:` section of a YAML file (format: docs/edge.conf.md). Every
+ * string is owned by the struct and freed by edge_conf_free. Durations are in
+ * milliseconds. Inheritance (record -> zone -> edge) is resolved by the loader:
+ * each record carries its effective settings.
+ */
+#ifndef PULLGATE_CONF_EDGE_CONF_H
+#define PULLGATE_CONF_EDGE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf_error.h"
+#include "conf/guard_conf.h" /* struct str_list, struct conf_addr, http_limits_conf */
+
+enum ssl_mode { SSL_MODE_OFF, SSL_MODE_FLEXIBLE, SSL_MODE_FULL, SSL_MODE_STRICT };
+
+/* Authenticated origin pulls: which client certificate a pull presents. */
+enum origin_pull { ORIGIN_PULL_OFF, ORIGIN_PULL_GLOBAL, ORIGIN_PULL_ZONE, ORIGIN_PULL_HOSTNAME };
+
+enum error_codes { ERROR_CODES_STANDARD, ERROR_CODES_CLOUDFLARE };
+
+/* A certificate and its key, as files. */
+struct cert_files {
+	char *certificate; /* PEM chain: leaf first */
+	char *key;
+	int line;
+};
+
+struct edge_record {
+	char *name;               /* hostname, or "*.example.com" */
+	struct edge_zone *zone;   /* back pointer */
+	bool proxied;             /* false: DNS-only, the edge does not serve it */
+	struct conf_addr origin;  /* host:port; port defaults to 80 (off, flexible) or 443 */
+	char *origin_sni;         /* SNI and verified name toward the origin; default origin host */
+	/* Effective settings after inheritance: */
+	enum ssl_mode ssl;
+	enum origin_pull pull;    /* OFF, or where the certificate below came from */
+	const struct cert_files *client_cert; /* NULL when pull is OFF; points into conf */
+	char *origin_ca;          /* strict: CA bundle file; NULL = system default */
+	const struct cert_files *visitor_cert; /* record's own, else the zone's */
+	struct cert_files own_client_cert;  /* when origin_pull: hostname */
+	struct cert_files own_visitor_cert; /* optional per-record visitor certificate */
+	int line;
+};
+
+struct edge_zone {
+	char *name;               /* "example.com" */
+	enum ssl_mode ssl;        /* default full */
+	enum origin_pull pull;    /* default off */
+	struct cert_files client_cert;  /* when pull: zone */
+	struct cert_files visitor_cert; /* the zone's certificate for visitors (may be a wildcard) */
+	char *origin_ca;          /* strict bundle; NULL = edge default */
+	bool always_https;        /* plain listener redirects this zone */
+	enum error_codes error_codes;
+	struct edge_record *records;
+	size_t record_count;
+	int line;
+};
+
+struct edge_timeouts {
+	uint32_t handshake_ms;       /* 10000 */
+	uint32_t header_ms;          /* 15000 */
+	uint32_t idle_ms;            /* 60000 */
+	uint32_t body_ms;            /* 30000 */
+	uint32_t grace_ms;           /* 10000 */
+	uint32_t origin_connect_ms;  /* 5000 */
+	uint32_t origin_response_ms; /* 60000 */
+};
+
+struct edge_pool_conf {
+	uint32_t size;               /* idle connections per origin pool per worker, 32 */
+	uint32_t idle_timeout_ms;    /* 60000 */
+};
+
+struct edge_conf {
+	char *file;
+	int workers;                  /* 0 = one per core */
+	struct conf_addr *listen;     /* HTTPS listeners (at least one) */
+	size_t listen_count;
+	struct conf_addr *plain;      /* plain HTTP listeners */
+	size_t plain_count;
+	bool has_global_client_cert;
+	struct cert_files global_client_cert; /* origin_pull: global */
+	char *origin_ca;              /* default strict bundle; NULL = system default */
+	char *connecting_ip_header;   /* "CF-Connecting-IP"; NULL turns it off */
+	struct edge_pool_conf pool;
+	struct edge_timeouts timeouts;
+	struct http_limits_conf limits;
+	struct edge_zone *zones;
+	size_t zone_count;
+	char *log_level;
+	bool watch_files;
+};
+
+struct edge_conf *edge_conf_load(const char *path, struct conf_errors *errs);
+void edge_conf_free(struct edge_conf *conf);
+
+/* The proxied or DNS-only record for a hostname (exact match first, then a
+ * wildcard record), or NULL. */
+const struct edge_record *edge_conf_find_record(const struct edge_conf *conf, const char *host,
+						size_t host_len);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * daemon: the control side of a running role — worker threads, signals
+ * (SIGHUP reload, SIGTERM/SIGINT drain then stop), the grace period, and
+ * file watching. The role supplies its workers and what draining and
+ * reloading mean for it.
+ */
+#ifndef PULLGATE_CORE_DAEMON_H
+#define PULLGATE_CORE_DAEMON_H
+
+#include <stdint.h>
+
+#include "core/file_watch.h"
+#include "core/worker.h"
+
+struct daemon;
+
+struct daemon_role {
+	const char *name; /* "guard", "edge" */
+	/* Creates worker index's state and listeners (control thread, before
+	 * any worker runs) and returns its worker, or NULL with err set. */
+	struct worker *(*setup_worker)(struct daemon *d, int index, char *err, size_t errlen);
+	/* On the worker's thread: stop accepting, let sessions finish, and
+	 * stop the loop once nothing is left. */
+	void (*drain_worker)(struct worker *w);
+	/* On the worker's thread: the grace period is over; close everything. */
+	void (*force_stop_worker)(struct worker *w);
+	/* Control thread, after the worker's thread ended. */
+	void (*teardown_worker)(struct daemon *d, struct worker *w);
+	/* SIGHUP or a watched file changed. */
+	void (*reload)(struct daemon *d, const char *why);
+};
+
+struct daemon {
+	const struct daemon_role *role;
+	void *data;                   /* the role's server state */
+	int worker_count;
+	struct worker **workers;
+	uint32_t grace_ms;
+	const char *const *watch;     /* files whose change triggers a reload */
+	size_t watch_count;
+};
+
+/* Sets up the workers, runs until SIGTERM/SIGINT and the drain that follows,
+ * and tears down. Returns 0, or 1 when start-up failed (logged). */
+int daemon_run(struct daemon *d);
+
+#endif
