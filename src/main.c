@@ -3,6 +3,8 @@
 #include <openssl/opensslv.h>
 #include <string.h>
 
+#include "conf/conf_present.h"
+#include "edge/edge.h"
 #include "guard/guard.h"
 #include "pki/pki.h"
 
@@ -12,6 +14,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "pullgate %s: authenticated origin pulls, end to end\n\n"
 		     "usage:\n"
+		     "  pullgate edge -c FILE    the visitor side: zones, SSL modes, authenticated origin pulls\n"
 		     "  pullgate guard -c FILE   the origin side: require and verify client certificates\n"
 		     "  pullgate check -c FILE   validate a configuration without starting\n"
 		     "  pullgate pki COMMAND     make CAs, certificates and CRLs (pullgate pki --help)\n"
@@ -19,12 +22,35 @@ static void usage(FILE *out)
 		PULLGATE_VERSION);
 }
 
+/* Validates every role section the file has, as a start would. */
 static int check_main(int argc, char **argv)
 {
-	if (argc == 3 && (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--config") == 0))
-		return guard_check(argv[2], false);
-	fprintf(stderr, "usage: pullgate check -c FILE\n");
-	return 2;
+	if (argc != 3 || (strcmp(argv[1], "-c") != 0 && strcmp(argv[1], "--config") != 0)) {
+		fprintf(stderr, "usage: pullgate check -c FILE\n");
+		return 2;
+	}
+	const char *path = argv[2];
+	bool guard = false, edge = false;
+	struct conf_errors errs = { 0 };
+	bool ok = conf_sections_present(path, &guard, &edge, &errs);
+	for (size_t i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	conf_errors_free(&errs);
+	if (!ok)
+		return 2;
+	if (!guard && !edge) {
+		fprintf(stderr, "%s:1: no guard or edge section\n", path);
+		return 2;
+	}
+	int status = 0;
+	if (guard && guard_check(path, true) != 0)
+		status = 2;
+	if (edge && edge_check(path, true) != 0)
+		status = 2;
+	if (status == 0)
+		printf("configuration ok: %s (%s%s%s)\n", path, guard ? "guard" : "", guard && edge ? ", " : "",
+		       edge ? "edge" : "");
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -36,6 +62,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "guard") == 0)
 		return guard_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "edge") == 0)
+		return edge_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "pki") == 0)

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "conf/conf_error.h"
-#include "conf/guard_conf.h" /* struct str_list, struct conf_addr, http_limits_conf */
+#include "conf/conf_types.h"
 
 enum ssl_mode { SSL_MODE_OFF, SSL_MODE_FLEXIBLE, SSL_MODE_FULL, SSL_MODE_STRICT };
 
@@ -22,11 +22,12 @@ enum origin_pull { ORIGIN_PULL_OFF, ORIGIN_PULL_GLOBAL, ORIGIN_PULL_ZONE, ORIGIN
 
 enum error_codes { ERROR_CODES_STANDARD, ERROR_CODES_CLOUDFLARE };
 
-/* A certificate and its key, as files. */
+/* A certificate and its key, as files. The loader checks them only as text;
+ * the TLS layer opens them. Both are set, or neither (then line is 0). */
 struct cert_files {
 	char *certificate; /* PEM chain: leaf first */
 	char *key;
-	int line;
+	int line;          /* where certificate was written; 0 when not given */
 };
 
 struct edge_record {
@@ -34,13 +35,17 @@ struct edge_record {
 	struct edge_zone *zone;   /* back pointer */
 	bool proxied;             /* false: DNS-only, the edge does not serve it */
 	struct conf_addr origin;  /* host:port; port defaults to 80 (off, flexible) or 443 */
-	char *origin_sni;         /* SNI and verified name toward the origin; default origin host */
+	/* SNI and verified name toward the origin; default the origin host when
+	 * it is a name, NULL when it is an IP literal (no SNI is sent and strict
+	 * mode verifies the certificate against the IP address). */
+	char *origin_sni;
 	/* Effective settings after inheritance: */
 	enum ssl_mode ssl;
 	enum origin_pull pull;    /* OFF, or where the certificate below came from */
 	const struct cert_files *client_cert; /* NULL when pull is OFF; points into conf */
-	char *origin_ca;          /* strict: CA bundle file; NULL = system default */
-	const struct cert_files *visitor_cert; /* record's own, else the zone's */
+	const char *origin_ca;    /* strict: CA bundle, the zone's or the edge's (points
+				     into conf); NULL = system default */
+	const struct cert_files *visitor_cert; /* record's own, else the zone's, else NULL */
 	struct cert_files own_client_cert;  /* when origin_pull: hostname */
 	struct cert_files own_visitor_cert; /* optional per-record visitor certificate */
 	int line;

@@ -13,7 +13,6 @@
 #include <strings.h>
 
 #include "conf/yaml_doc.h"
-#include "core/log.h"
 
 #define MS_SEC 1000u
 #define MS_MIN (60u * MS_SEC)
@@ -54,12 +53,7 @@ static struct guard_conf *guard_conf_new(const char *path)
 	bool ok = c->file && c->log_level;
 	for (size_t i = 0; i < 5; i++)
 		ok = (*header_slot(&c->headers, i) = strdup(default_header_names[i])) && ok;
-	c->limits = (struct http_limits_conf){
-		.request_line = 8192,
-		.header_bytes = 32768,
-		.header_count = 100,
-		.body_bytes = 0,
-	};
+	c->limits = conf_limits_default;
 	c->timeouts = (struct guard_timeouts){
 		.handshake_ms = 10 * MS_SEC,
 		.header_ms = 15 * MS_SEC,
@@ -74,37 +68,7 @@ static struct guard_conf *guard_conf_new(const char *path)
 	return c;
 }
 
-/* ---- small typed setters: read into a wider type, store when valid ---- */
-
-static void read_ms(struct ydoc *d, yaml_node_t *map, const char *parent, const char *key,
-		    uint64_t min, uint64_t max, uint32_t *out)
-{
-	char path[YDOC_PATH_MAX];
-	yaml_node_t *n = ydoc_get(d, map, key);
-	uint64_t v;
-	if (n && ydoc_read_duration(d, n, ydoc_path_key(path, parent, key), min, max, &v))
-		*out = (uint32_t)v;
-}
-
-static void read_bool(struct ydoc *d, yaml_node_t *map, const char *parent, const char *key,
-		      bool *out)
-{
-	char path[YDOC_PATH_MAX];
-	yaml_node_t *n = ydoc_get(d, map, key);
-	if (n)
-		ydoc_read_bool(d, n, ydoc_path_key(path, parent, key), out);
-}
-
 /* ---- listeners ---- */
-
-static bool addr_same(const struct conf_addr *a, const struct conf_addr *b)
-{
-	if (!a->text || !b->text)
-		return false; /* one that failed to parse */
-	if (a->is_unix || b->is_unix)
-		return a->is_unix && b->is_unix && !strcmp(a->path, b->path);
-	return a->port == b->port && !strcasecmp(a->host, b->host);
-}
 
 /* Listeners are TCP: the server binds host:port. False after reporting a
  * unix: address. */
@@ -122,13 +86,13 @@ static void check_addr_unique(struct ydoc *d, const struct guard_conf *c, const 
 			      const char *path, yaml_node_t *n)
 {
 	for (size_t i = 0; i < c->listen_count; i++) {
-		if (&c->listen[i] != a && addr_same(&c->listen[i], a)) {
+		if (&c->listen[i] != a && conf_addr_same(&c->listen[i], a)) {
 			ydoc_error(d, n, "%s: %s is already given in guard.listen[%zu]", path, a->text, i);
 			return;
 		}
 	}
 	for (size_t i = 0; i < c->plain_count && &c->plain[i].addr != a; i++) {
-		if (addr_same(&c->plain[i].addr, a)) {
+		if (conf_addr_same(&c->plain[i].addr, a)) {
 			ydoc_error(d, n, "%s: %s is already given in guard.plain_listen[%zu]", path,
 				   a->text, i);
 			return;
@@ -342,9 +306,9 @@ static void load_backend(struct ydoc *d, yaml_node_t *b, struct guard_conf *c)
 	yaml_node_t *n = ydoc_require(d, b, p, "address");
 	if (n)
 		ydoc_read_address(d, n, "guard.backend.address", &c->backend.addr);
-	read_ms(d, b, p, "connect_timeout", 100, 5 * MS_MIN, &c->backend.connect_timeout_ms);
-	read_ms(d, b, p, "response_timeout", 100, 24 * MS_HOUR, &c->backend.response_timeout_ms);
-	read_ms(d, b, p, "idle_timeout", 100, MS_HOUR, &c->backend.idle_timeout_ms);
+	ydoc_get_ms(d, b, p, "connect_timeout", 100, 5 * MS_MIN, &c->backend.connect_timeout_ms);
+	ydoc_get_ms(d, b, p, "response_timeout", 100, 24 * MS_HOUR, &c->backend.response_timeout_ms);
+	ydoc_get_ms(d, b, p, "idle_timeout", 100, MS_HOUR, &c->backend.idle_timeout_ms);
 	long long pool;
 	if ((n = ydoc_get(d, b, "pool_size")) &&
 	    ydoc_read_int(d, n, "guard.backend.pool_size", 0, 100000, &pool))
@@ -352,20 +316,6 @@ static void load_backend(struct ydoc *d, yaml_node_t *b, struct guard_conf *c)
 }
 
 /* ---- identity headers ---- */
-
-/* Names that steer framing or routing: an identity header by that name would
- * let the guard itself corrupt the request it forwards. */
-static bool header_reserved(const char *name)
-{
-	static const char *const reserved[] = {
-		"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-		"proxy-connection", "te", "trailer", "upgrade", "expect",
-	};
-	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-		if (!strcasecmp(name, reserved[i]))
-			return true;
-	return false;
-}
 
 /* One name key: false, "" or null turn the header off, true keeps the
  * default name, anything else must be a usable field name. */
@@ -381,7 +331,7 @@ static void load_header_name(struct ydoc *d, yaml_node_t *n, const char *path, c
 		/* the default name stays */
 	} else if (!conf_http_token_valid(v)) {
 		ydoc_error(d, n, "%s: \"%s\" is not a valid header name", path, v);
-	} else if (header_reserved(v)) {
+	} else if (conf_http_header_reserved(v)) {
 		ydoc_error(d, n, "%s: \"%s\" cannot be an identity header (it carries HTTP framing or routing)",
 			   path, v);
 	} else {
@@ -429,8 +379,8 @@ static void load_headers(struct ydoc *d, yaml_node_t *m, struct guard_conf *c)
 	if (!ydoc_expect_map(d, m, p))
 		return;
 	ydoc_check_keys(d, m, p, keys);
-	read_bool(d, m, p, "client_cert", &c->headers.client_cert);
-	read_bool(d, m, p, "client_cert_chain", &c->headers.client_cert_chain);
+	ydoc_get_bool(d, m, p, "client_cert", &c->headers.client_cert);
+	ydoc_get_bool(d, m, p, "client_cert_chain", &c->headers.client_cert_chain);
 	size_t before = d->error_count;
 	for (size_t i = 0; i < 5; i++) {
 		char path[YDOC_PATH_MAX];
@@ -443,38 +393,7 @@ static void load_headers(struct ydoc *d, yaml_node_t *m, struct guard_conf *c)
 		check_header_names_unique(d, m, &c->headers);
 }
 
-/* ---- limits, timeouts, the rest ---- */
-
-static void load_limits(struct ydoc *d, yaml_node_t *m, struct guard_conf *c)
-{
-	static const char *const keys[] = { "request_line", "header_bytes", "header_count",
-					    "body_bytes", NULL };
-	const char *p = "guard.limits";
-	if (!ydoc_expect_map(d, m, p))
-		return;
-	ydoc_check_keys(d, m, p, keys);
-	size_t before = d->error_count;
-	uint64_t v;
-	long long count;
-	yaml_node_t *line = ydoc_get(d, m, "request_line");
-	yaml_node_t *bytes = ydoc_get(d, m, "header_bytes");
-	yaml_node_t *n;
-	if (line && ydoc_read_size(d, line, "guard.limits.request_line", 256, 1 << 20, &v))
-		c->limits.request_line = (size_t)v;
-	if (bytes && ydoc_read_size(d, bytes, "guard.limits.header_bytes", 1 << 10, 1 << 20, &v))
-		c->limits.header_bytes = (size_t)v;
-	if ((n = ydoc_get(d, m, "header_count")) &&
-	    ydoc_read_int(d, n, "guard.limits.header_count", 1, 128, &count))
-		c->limits.header_count = (size_t)count;
-	if ((n = ydoc_get(d, m, "body_bytes")) &&
-	    ydoc_read_size(d, n, "guard.limits.body_bytes", 0, 1ull << 50, &v))
-		c->limits.body_bytes = v;
-	if (d->error_count == before && c->limits.request_line > c->limits.header_bytes)
-		ydoc_error(d, line ? line : bytes,
-			   "guard.limits: request_line (%zu bytes) cannot exceed header_bytes "
-			   "(%zu bytes), which includes it",
-			   c->limits.request_line, c->limits.header_bytes);
-}
+/* ---- timeouts, the rest ---- */
 
 static void load_timeouts(struct ydoc *d, yaml_node_t *m, struct guard_conf *c)
 {
@@ -483,41 +402,11 @@ static void load_timeouts(struct ydoc *d, yaml_node_t *m, struct guard_conf *c)
 	if (!ydoc_expect_map(d, m, p))
 		return;
 	ydoc_check_keys(d, m, p, keys);
-	read_ms(d, m, p, "handshake", 100, 5 * MS_MIN, &c->timeouts.handshake_ms);
-	read_ms(d, m, p, "header", 100, MS_HOUR, &c->timeouts.header_ms);
-	read_ms(d, m, p, "idle", 100, MS_HOUR, &c->timeouts.idle_ms);
-	read_ms(d, m, p, "body", 100, MS_HOUR, &c->timeouts.body_ms);
-	read_ms(d, m, p, "grace", 0, MS_HOUR, &c->timeouts.grace_ms);
-}
-
-static void load_workers(struct ydoc *d, yaml_node_t *n, struct guard_conf *c)
-{
-	const char *v = ydoc_scalar(d, n, "guard.workers");
-	long long w;
-	if (v && !strcmp(v, "auto"))
-		c->workers = 0;
-	else if (v && ydoc_read_int(d, n, "guard.workers", 0, 1024, &w))
-		c->workers = (int)w;
-}
-
-static void load_log_level(struct ydoc *d, yaml_node_t *n, struct guard_conf *c)
-{
-	static const char *const names[] = { "debug", "info", "warn", "error" };
-	const char *v = ydoc_scalar(d, n, "guard.log_level");
-	if (!v)
-		return;
-	int level = log_level_parse(v);
-	if (level < 0 || level > 3) {
-		ydoc_error(d, n, "guard.log_level: unknown level \"%s\" (known: debug, info, warn, error)", v);
-		return;
-	}
-	char *copy = strdup(names[level]);
-	if (!copy) {
-		ydoc_error(d, n, "out of memory");
-		return;
-	}
-	free(c->log_level);
-	c->log_level = copy;
+	ydoc_get_ms(d, m, p, "handshake", 100, 5 * MS_MIN, &c->timeouts.handshake_ms);
+	ydoc_get_ms(d, m, p, "header", 100, MS_HOUR, &c->timeouts.header_ms);
+	ydoc_get_ms(d, m, p, "idle", 100, MS_HOUR, &c->timeouts.idle_ms);
+	ydoc_get_ms(d, m, p, "body", 100, MS_HOUR, &c->timeouts.body_ms);
+	ydoc_get_ms(d, m, p, "grace", 0, MS_HOUR, &c->timeouts.grace_ms);
 }
 
 static void load_guard(struct ydoc *d, yaml_node_t *g, struct guard_conf *c)
@@ -530,7 +419,7 @@ static void load_guard(struct ydoc *d, yaml_node_t *g, struct guard_conf *c)
 	ydoc_check_keys(d, g, "guard", keys);
 	yaml_node_t *n;
 	if ((n = ydoc_get(d, g, "workers")))
-		load_workers(d, n, c);
+		ydoc_read_workers(d, n, "guard.workers", &c->workers);
 	if ((n = ydoc_require(d, g, "guard", "listen")))
 		load_listen(d, n, c);
 	if ((n = ydoc_get(d, g, "plain_listen")))
@@ -552,12 +441,12 @@ static void load_guard(struct ydoc *d, yaml_node_t *g, struct guard_conf *c)
 	if ((n = ydoc_get(d, g, "headers")))
 		load_headers(d, n, c);
 	if ((n = ydoc_get(d, g, "limits")))
-		load_limits(d, n, c);
+		ydoc_read_limits(d, n, "guard.limits", &c->limits);
 	if ((n = ydoc_get(d, g, "timeouts")))
 		load_timeouts(d, n, c);
 	if ((n = ydoc_get(d, g, "log_level")))
-		load_log_level(d, n, c);
-	read_bool(d, g, "guard", "watch_files", &c->watch_files);
+		ydoc_read_log_level(d, n, "guard.log_level", &c->log_level);
+	ydoc_get_bool(d, g, "guard", "watch_files", &c->watch_files);
 }
 
 /* The guard section of the document; `edge` belongs to the edge's loader. */

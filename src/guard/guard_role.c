@@ -16,13 +16,19 @@ static struct guard_conn *conn_of(struct proxy_session *s)
 
 static const struct guard_conf *conf_of(struct proxy_session *s)
 {
-	struct guard_worker *gw = (struct guard_worker *)((char *)s->pw - offsetof(struct guard_worker, pw));
+	struct guard_worker *gw = s->pw->data;
 	return gw->srv->conf;
 }
 
 static void guard_on_handshake_failed(struct proxy_session *s)
 {
 	struct tls_refusal why = { .class = "protocol" };
+	if (s->client.ssl && s->close_reason == NULL && BIO_number_read(SSL_get_rbio(s->client.ssl)) == 0) {
+		/* A TCP probe (a load balancer's check) that sent nothing. */
+		log_debug("%s: closed before sending anything", s->peer_text);
+		ERR_clear_error();
+		return;
+	}
 	if (s->client.ssl && s->close_reason == NULL)
 		guard_tls_describe_failure(s->client.ssl, s->client.ssl_error, &why);
 	else

@@ -83,7 +83,7 @@ static void worker_maybe_exit(struct guard_worker *gw)
 
 static void worker_on_idle(struct proxy_worker *pw)
 {
-	worker_maybe_exit((struct guard_worker *)((char *)pw - offsetof(struct guard_worker, pw)));
+	worker_maybe_exit(pw->data);
 }
 
 static void guard_stop_listeners(struct guard_worker *gw)
@@ -155,8 +155,10 @@ static void guard_teardown_worker(struct daemon *d, struct worker *w)
 	free(gw->tls_listeners);
 	free(gw->plain_listeners);
 	gw->tls_listeners = gw->plain_listeners = NULL;
-	if (gw->worker.loop)
+	if (gw->worker.loop) {
+		upstream_pool_drain(&gw->pool); /* connections released while draining */
 		loop_run_pending(gw->worker.loop); /* frees queued by the last closes */
+	}
 	worker_destroy(&gw->worker);
 	guard_tls_unref(gw->tls);
 	gw->tls = NULL;
@@ -187,6 +189,7 @@ static struct worker *guard_setup_worker(struct daemon *d, int index, char *err,
 		.via = "1.1 pullgate",
 		.forwarded_proto = "https",
 		.on_idle = worker_on_idle,
+		.data = gw,
 	};
 	guard_tls_ref(srv->tls);
 	gw->tls = srv->tls;

@@ -43,6 +43,7 @@ struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transp
 		return NULL;
 	}
 	s->pw = pw;
+	s->scheme = pw->forwarded_proto;
 	s->client = *t;
 	s->peer = *peer;
 	net_addr_format(peer, s->peer_text, sizeof s->peer_text);
@@ -202,10 +203,14 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		proxy_session_close(s, "out of memory");
 		return false;
 	}
-	if (!buf_printf(&s->cout,
-			"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-			"Connection: close\r\n\r\n%s",
-			status, phrase, blen, s->method == HTTP_METHOD_HEAD ? "" : body)) {
+	bool ok = buf_printf(&s->cout, "HTTP/1.1 %d %s\r\n", status, phrase);
+	if (ok && s->location[0])
+		ok = buf_append_str(&s->cout, "Location: ") && buf_append_str(&s->cout, s->location) &&
+		     buf_append(&s->cout, "\r\n", 2);
+	s->location[0] = '\0';
+	if (!ok || !buf_printf(&s->cout,
+			       "Content-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+			       blen, s->method == HTTP_METHOD_HEAD ? "" : body)) {
 		proxy_session_close(s, reason);
 		return false;
 	}
@@ -216,8 +221,11 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		upstream_release(s->up, false);
 		s->up = NULL;
 	}
+	s->status = status;
 	s->phase = SESSION_FLUSH;
 	timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
+	/* Timer paths call this outside session_run: make sure it gets written. */
+	task_defer(s->pw->loop, &s->run_task);
 	return true;
 }
 
@@ -254,15 +262,15 @@ static void upstream_on_io(struct upstream_conn *c, unsigned events)
 	session_run(s);
 }
 
-static void upstream_failed(struct proxy_session *s, int status, const char *reason);
+static void upstream_failed(struct proxy_session *s, enum upstream_error err, const char *detail);
 
 static void upstream_on_timeout(struct upstream_conn *c)
 {
 	struct proxy_session *s = c->owner;
-	if (c->connecting)
-		upstream_failed(s, 504, "upstream connect timeout");
+	if (c->connecting || c->handshaking)
+		upstream_failed(s, UPSTREAM_ERR_CONNECT_TIMEOUT, NULL);
 	else
-		upstream_failed(s, 504, "upstream response timeout");
+		upstream_failed(s, UPSTREAM_ERR_RESPONSE_TIMEOUT, NULL);
 }
 
 static const struct upstream_owner_ops session_upstream_ops = {
@@ -273,14 +281,12 @@ static const struct upstream_owner_ops session_upstream_ops = {
 /* Gets a connection for the request in flight. false when the session ended. */
 bool session_acquire_upstream(struct proxy_session *s)
 {
-	s->up = upstream_pool_acquire(s->pw->pool, &session_upstream_ops, s);
+	s->up = upstream_pool_acquire(s->pool, &session_upstream_ops, s);
 	if (!s->up) {
-		upstream_failed(s, 502, "upstream socket error");
+		upstream_failed(s, UPSTREAM_ERR_CONNECT_REFUSED, strerror(errno));
 		return false;
 	}
 	s->up->t.readable = s->up->t.writable = !s->up->connecting;
-	if (s->up->connecting)
-		s->up->t.writable = false;
 	return true;
 }
 
@@ -300,22 +306,46 @@ static bool session_retry(struct proxy_session *s)
 	return session_acquire_upstream(s);
 }
 
-static void upstream_failed(struct proxy_session *s, int status, const char *reason)
+static int default_upstream_status(enum upstream_error err)
 {
-	if (status == 502 && session_retry(s)) {
+	return err == UPSTREAM_ERR_CONNECT_TIMEOUT || err == UPSTREAM_ERR_RESPONSE_TIMEOUT ? 504 : 502;
+}
+
+static void upstream_failed(struct proxy_session *s, enum upstream_error err, const char *detail)
+{
+	bool retryable = err == UPSTREAM_ERR_IO || err == UPSTREAM_ERR_BAD_RESPONSE ||
+			 err == UPSTREAM_ERR_CONNECT_REFUSED;
+	if (retryable && session_retry(s)) {
 		task_defer(s->pw->loop, &s->run_task);
 		return;
 	}
+	s->pool->errors[err]++;
+	s->upstream_error = err;
+	snprintf(s->upstream_detail, sizeof s->upstream_detail, "%s%s%s", upstream_error_name(err),
+		 detail && *detail ? ": " : "", detail ? detail : "");
+	log_warn("%s: upstream %s: %s", s->peer_text, s->pool->name, s->upstream_detail);
 	if (s->up) {
-		log_warn("%s: upstream %s: %s", s->peer_text, s->pw->pool->name, reason);
 		upstream_release(s->up, false);
 		s->up = NULL;
 	}
 	if (s->resp_started) {
-		proxy_session_close(s, reason); /* a response cannot change status midway */
+		proxy_session_close(s, upstream_error_name(err)); /* a response cannot change status midway */
 		return;
 	}
-	session_respond_error(s, status, reason);
+	int status = s->pw->role->upstream_status ? s->pw->role->upstream_status(s, err)
+						  : default_upstream_status(err);
+	session_respond_error(s, status, upstream_error_name(err));
+}
+
+/* A TLS read or write failure before any response byte may be the origin's
+ * verdict on our certificate (TLS 1.3 sends it after the handshake). */
+static enum upstream_error classify_io_failure(struct proxy_session *s, char *detail, size_t len)
+{
+	struct upstream_conn *up = s->up;
+	if (up->t.ssl && up->pool->tls && up->t.ssl_error)
+		return up->pool->tls->classify(up->t.ssl, up->t.ssl_error, detail, len);
+	snprintf(detail, len, "%s", up->t.sys_errno ? strerror(up->t.sys_errno) : "connection closed");
+	return UPSTREAM_ERR_IO;
 }
 
 /* Moves request bytes upstream and response bytes back. */
@@ -328,12 +358,24 @@ static bool session_forward(struct proxy_session *s)
 	if (up->connecting) {
 		int r = upstream_conn_check_connect(up);
 		if (r < 0) {
-			upstream_failed(s, 502, "upstream connect failed");
+			upstream_failed(s, UPSTREAM_ERR_CONNECT_REFUSED, strerror(errno));
 			return false;
 		}
 		if (r == 0)
 			return false;
 		up->t.readable = true;
+		progress = true;
+	}
+	if (up->handshaking) {
+		enum upstream_error err;
+		char detail[160] = "";
+		int r = upstream_conn_handshake(up, &err, detail, sizeof detail);
+		if (r < 0) {
+			upstream_failed(s, err, detail);
+			return false;
+		}
+		if (r == 0)
+			return progress;
 		progress = true;
 	}
 	/* Request body: client -> uout. */
@@ -366,7 +408,14 @@ static bool session_forward(struct proxy_session *s)
 		}
 		if (n == TRANSPORT_AGAIN)
 			break;
-		upstream_failed(s, 502, "upstream write failed");
+		char detail[160] = "";
+		if (up->t.ssl && !up->t.ssl_error) {
+			/* The origin's alert may be waiting behind the reset. */
+			char scratch[256];
+			transport_read(&up->t, scratch, sizeof scratch);
+		}
+		enum upstream_error err = classify_io_failure(s, detail, sizeof detail);
+		upstream_failed(s, err, detail);
 		return false;
 	}
 	if (!s->req_sent && s->req_body.done && buf_len(&s->uout) == 0) {
@@ -395,7 +444,9 @@ static bool session_forward(struct proxy_session *s)
 		if (n == TRANSPORT_AGAIN)
 			break;
 		if (!s->resp_started && buf_len(&s->uin) == 0) {
-			upstream_failed(s, 502, "upstream read failed");
+			char detail[160] = "";
+			enum upstream_error err = classify_io_failure(s, detail, sizeof detail);
+			upstream_failed(s, err, detail);
 			return false;
 		}
 		up->t.eof = true; /* a reset ends a close-delimited body */
@@ -408,8 +459,8 @@ static bool session_forward(struct proxy_session *s)
 			return false;
 		if (r == 0) {
 			if (up->t.eof) {
-				upstream_failed(s, 502, buf_len(&s->uin) ? "upstream sent a truncated head"
-									 : "upstream closed without a response");
+				upstream_failed(s, UPSTREAM_ERR_BAD_RESPONSE,
+						buf_len(&s->uin) ? "truncated head" : "closed without a response");
 				return false;
 			}
 			return progress;

@@ -44,6 +44,10 @@ struct proxy_role {
 	bool (*add_headers)(struct proxy_session *s, struct buf *out);
 	/* Logs a refused handshake (once). */
 	void (*on_handshake_failed)(struct proxy_session *s);
+	/* Chooses the upstream pool for a request (NULL: the worker's pool). */
+	struct upstream_pool *(*select_pool)(struct proxy_session *s, const struct http_request *req);
+	/* The status for a failed pull (NULL: 504 for timeouts, else 502). */
+	int (*upstream_status)(struct proxy_session *s, enum upstream_error err);
 	/* Releases the role's per-session state. */
 	void (*on_close)(struct proxy_session *s);
 };
@@ -60,6 +64,7 @@ struct proxy_worker {
 	bool draining;              /* stop keep-alive; close idle sessions */
 	struct proxy_session *sessions; /* all open sessions, for draining */
 	void (*on_idle)(struct proxy_worker *pw); /* called when active drops to 0 while draining */
+	void *data;                 /* the role's worker */
 };
 
 enum session_phase {
@@ -101,6 +106,13 @@ struct proxy_session {
 	struct body_pump req_body;
 	bool req_sent;         /* head and body fully written upstream */
 
+	const char *scheme;    /* how the client reached us: "https" or "http" */
+	int status;            /* the status of the last response we made or relayed */
+	char location[512];    /* Location of the next error response (redirects), if set */
+	enum upstream_error upstream_error;
+	char upstream_detail[200];
+
+	struct upstream_pool *pool; /* the request's upstream */
 	struct upstream_conn *up;
 	struct buf uin;        /* bytes from upstream */
 	struct buf uout;       /* bytes to upstream */

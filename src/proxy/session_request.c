@@ -83,8 +83,8 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 	}
 	if (ok && !had_xff)
 		ok = buf_printf(out, "X-Forwarded-For: %s\r\n", s->peer_ip);
-	if (ok && s->pw->forwarded_proto)
-		ok = buf_printf(out, "X-Forwarded-Proto: %s\r\n", s->pw->forwarded_proto);
+	if (ok && s->scheme)
+		ok = buf_printf(out, "X-Forwarded-Proto: %s\r\n", s->scheme);
 	if (ok && s->pw->via)
 		ok = buf_printf(out, "Via: %s\r\n", s->pw->via);
 	if (ok && req->body == HTTP_BODY_CHUNKED)
@@ -137,6 +137,9 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 		if (buf_ensure(&s->retry_head, buf_len(&s->uout)))
 			buf_append(&s->retry_head, buf_rd(&s->uout), buf_len(&s->uout));
 	}
+	s->pool = s->pw->role->select_pool ? s->pw->role->select_pool(s, req) : s->pw->pool;
+	if (!s->pool)
+		return session_respond_error(s, 502, "no upstream for this request") ? 0 : -1;
 	body_pump_init(&s->req_body, req->body, req->content_length, req->body == HTTP_BODY_CHUNKED);
 	bool expect = req->expect_continue && req->body != HTTP_BODY_NONE;
 	buf_consume(&s->cin, head_len); /* req's slices are dead from here on */

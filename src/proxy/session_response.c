@@ -65,7 +65,7 @@ int session_parse_response(struct proxy_session *s)
 			return 0;
 		}
 		if (r == HTTP_ERROR) {
-			log_warn("%s: upstream %s: malformed response: %s", s->peer_text, s->pw->pool->name,
+			log_warn("%s: upstream %s: malformed response: %s", s->peer_text, s->pool->name,
 				 s->resp.error_reason ? s->resp.error_reason : "?");
 			session_respond_error(s, 502, "malformed upstream response");
 			return -1;
@@ -99,6 +99,7 @@ int session_parse_response(struct proxy_session *s)
 			session_respond_error(s, 502, "upstream response head too large");
 			return -1;
 		}
+		s->status = s->resp.status;
 		buf_consume(&s->uin, (size_t)r);
 		body_pump_init(&s->resp_body, kind, s->resp.content_length, out_chunked);
 		s->resp_started = true;

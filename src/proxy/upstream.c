@@ -7,7 +7,24 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <unistd.h>
+
+static const char *const error_names[UPSTREAM_ERR_COUNT] = {
+	[UPSTREAM_ERR_CONNECT_REFUSED] = "connection refused",
+	[UPSTREAM_ERR_CONNECT_TIMEOUT] = "connect timeout",
+	[UPSTREAM_ERR_TLS_REFUSED_CERT] = "origin refused our client certificate",
+	[UPSTREAM_ERR_TLS_INVALID_CERT] = "origin certificate failed verification",
+	[UPSTREAM_ERR_TLS_HANDSHAKE] = "tls handshake failed",
+	[UPSTREAM_ERR_RESPONSE_TIMEOUT] = "response timeout",
+	[UPSTREAM_ERR_BAD_RESPONSE] = "bad response",
+	[UPSTREAM_ERR_IO] = "connection failed mid-exchange",
+};
+
+const char *upstream_error_name(enum upstream_error e)
+{
+	return e < UPSTREAM_ERR_COUNT ? error_names[e] : "?";
+}
 
 static void conn_free_task(struct task *t)
 {
@@ -81,6 +98,14 @@ void upstream_pool_init(struct upstream_pool *pool, struct loop *loop,
 	pool->connect_timeout_ms = 5000;
 	pool->idle_timeout_ms = 30000;
 	pool->max_idle = 64;
+}
+
+void upstream_pool_reset(struct upstream_pool *pool)
+{
+	upstream_pool_drain(pool);
+	if (pool->tls_session)
+		SSL_SESSION_free(pool->tls_session);
+	pool->tls_session = NULL;
 }
 
 void upstream_pool_drain(struct upstream_pool *pool)
@@ -169,6 +194,41 @@ int upstream_conn_check_connect(struct upstream_conn *c)
 		return -1;
 	}
 	c->connecting = false;
+	if (!c->pool->tls) {
+		timer_disarm(c->pool->loop, &c->timer);
+		return 1;
+	}
+	/* The connect timeout covers the TLS handshake too. */
+	SSL *ssl = c->pool->tls->new_ssl(c->pool->tls_arg);
+	if (!ssl) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (c->pool->tls_session)
+		SSL_set_session(ssl, c->pool->tls_session);
+	bool readable = c->t.readable, writable = c->t.writable;
+	transport_init_tls(&c->t, c->t.fd, ssl, false);
+	c->t.readable = readable;
+	c->t.writable = writable;
+	c->handshaking = true;
+	return 1;
+}
+
+int upstream_conn_handshake(struct upstream_conn *c, enum upstream_error *err, char *detail, size_t len)
+{
+	if (!c->handshaking)
+		return 1;
+	int r = transport_handshake(&c->t);
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		*err = c->pool->tls->classify(c->t.ssl, c->t.ssl_error, detail, len);
+		ERR_clear_error();
+		return -1;
+	}
+	c->handshaking = false;
+	if (SSL_session_reused(c->t.ssl))
+		c->pool->resumed++;
 	timer_disarm(c->pool->loop, &c->timer);
 	return 1;
 }
@@ -179,7 +239,18 @@ void upstream_release(struct upstream_conn *c, bool reusable)
 	c->ops = NULL;
 	c->owner = NULL;
 	timer_disarm(pool->loop, &c->timer);
-	if (!reusable || c->connecting || pool->idle_count >= pool->max_idle || c->t.eof) {
+	if (c->t.ssl && !c->handshaking) {
+		/* TLS 1.3 tickets arrive after the handshake: keep the newest. */
+		SSL_SESSION *sess = SSL_get1_session(c->t.ssl);
+		if (sess && SSL_SESSION_is_resumable(sess) && sess != pool->tls_session) {
+			if (pool->tls_session)
+				SSL_SESSION_free(pool->tls_session);
+			pool->tls_session = sess;
+		} else if (sess) {
+			SSL_SESSION_free(sess);
+		}
+	}
+	if (!reusable || c->handshaking || c->connecting || pool->idle_count >= pool->max_idle || c->t.eof) {
 		conn_close(c);
 		return;
 	}

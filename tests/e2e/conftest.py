@@ -2,6 +2,7 @@
 PKI per session, origin apps and guards per module or per test, and the
 stderr of every process that ran during a failing test in its report."""
 import os
+import shutil
 import sys
 import time
 
@@ -22,12 +23,16 @@ def _binary():
 
 
 @pytest.fixture(scope="session")
-def pullgate_bin():
+def pullgate_bin(tmp_path_factory):
+    """The binary under test, copied once for the session so that a rebuild
+    during the run cannot swap or remove it under running tests."""
     path = _binary()
     if not os.access(path, os.X_OK):
         pytest.fail("pullgate binary not found at %s: set PULLGATE_BIN or run "
                     "`make build/san/pullgate`" % path, pytrace=False)
-    return path
+    copy = os.path.join(str(tmp_path_factory.mktemp("bin")), "pullgate")
+    shutil.copy2(path, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,7 @@ def test_refused_without_http(guard, origin, pki, version, who, reason):
               if c != reason and c in line and c not in reason]
     assert not others, "refusal line names other classes too: %s" % line
     assert origin.count() == before
+    assert len(guard.refusals(mark)) == 1, "one refusal, several lines: %s" % guard.refusals(mark)
 
 
 def _old_protocol_attempt(guard, pki, version):

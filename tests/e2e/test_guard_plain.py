@@ -23,11 +23,13 @@ def guard(module_guards, origin):
 
 def test_plain_http_on_tls_port(guard, origin, pki):
     before = origin.count()
+    mark = guard.mark()
     with Conn.tcp(guard.port) as c:
         c.send(PLAIN_GET)
         data, how = c.read_until_eof(timeout=10)
     assert how != "timeout", "the TLS port kept a plain-HTTP connection open"
     assert b"HTTP/" not in data, data[:200]
+    guard.wait_refusal("protocol", mark)
     assert origin.count() == before
     # The TLS port still serves TLS.
     assert attempt(guard.port, client_context(pki.origin_ca.cert, pki.good)).status == 200

@@ -1,0 +1,131 @@
+/*
+ * edge_role: the edge's hooks into the proxy session — routing by Host
+ * within the SNI's zone (421 otherwise), the plain-HTTP redirect of zones
+ * that always use HTTPS, the visitor's address to the origin, and the status
+ * a failed pull gets (502/504, or Cloudflare's 520-526 when a zone asks).
+ */
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/hostname.h"
+#include "core/log.h"
+#include "edge/edge.h"
+
+static struct edge_conn *conn_of(struct proxy_session *s)
+{
+	return s->role_data;
+}
+
+static struct edge_worker *worker_of(struct proxy_session *s)
+{
+	return s->pw->data;
+}
+
+static void edge_on_handshake_failed(struct proxy_session *s)
+{
+	unsigned long e = s->client.ssl_error;
+	log_info("visitor tls refused %s: %s", s->peer_text,
+		 s->close_reason ? s->close_reason : e ? ERR_reason_error_string(e) : "handshake failed");
+	ERR_clear_error();
+}
+
+static bool edge_on_established(struct proxy_session *s)
+{
+	struct edge_conn *ec = conn_of(s);
+	if (ec->tls_visitor) {
+		ec->sni_record = edge_tls_visitor_record(s->client.ssl);
+		if (!ec->sni_record) {
+			s->close_reason = "no record for the SNI";
+			return false;
+		}
+	}
+	return true;
+}
+
+static int edge_check_request(struct proxy_session *s, const struct http_request *req)
+{
+	struct edge_conn *ec = conn_of(s);
+	const struct edge_conf *conf = worker_of(s)->srv->conf;
+	struct slice host = hostname_from_host_header(req->host);
+	const struct edge_record *rec = host.len ? edge_conf_find_record(conf, host.ptr, host.len) : NULL;
+	ec->record = NULL;
+	if (!rec || !rec->proxied)
+		return 421;
+	if (ec->tls_visitor && rec->zone != ec->sni_record->zone)
+		return 421; /* one zone's connection cannot reach another zone */
+	if (!ec->tls_visitor && rec->zone->always_https) {
+		struct edge_server *srv = worker_of(s)->srv;
+		char port[8] = "";
+		if (srv->https_port != 443)
+			snprintf(port, sizeof port, ":%u", srv->https_port);
+		bool origin_form = req->target.len && req->target.ptr[0] == '/';
+		snprintf(s->location, sizeof s->location, "https://%.*s%s%.*s", (int)host.len, host.ptr, port,
+			 origin_form ? (int)req->target.len : 1, origin_form ? req->target.ptr : "/");
+		return 301;
+	}
+	ec->record = rec;
+	return 0;
+}
+
+static struct upstream_pool *edge_select_pool(struct proxy_session *s, const struct http_request *req)
+{
+	struct edge_worker *ew = worker_of(s);
+	size_t i = edge_route_pool(ew->srv, conn_of(s)->record);
+	return i == (size_t)-1 ? NULL : &ew->pools[i];
+}
+
+static bool edge_drop_header(struct proxy_session *s, struct slice name)
+{
+	const char *ip_header = worker_of(s)->srv->conf->connecting_ip_header;
+	return ip_header && slice_eq_cstr_nocase(name, ip_header);
+}
+
+static bool edge_add_headers(struct proxy_session *s, struct buf *out)
+{
+	const char *ip_header = worker_of(s)->srv->conf->connecting_ip_header;
+	return !ip_header || buf_printf(out, "%s: %s\r\n", ip_header, s->peer_ip);
+}
+
+static int edge_upstream_status(struct proxy_session *s, enum upstream_error err)
+{
+	const struct edge_record *rec = conn_of(s)->record;
+	bool cloudflare = rec && rec->zone->error_codes == ERROR_CODES_CLOUDFLARE;
+	switch (err) {
+	case UPSTREAM_ERR_CONNECT_REFUSED:
+		return cloudflare ? 521 : 502;
+	case UPSTREAM_ERR_CONNECT_TIMEOUT:
+		return cloudflare ? 522 : 504;
+	case UPSTREAM_ERR_RESPONSE_TIMEOUT:
+		return cloudflare ? 524 : 504;
+	case UPSTREAM_ERR_TLS_REFUSED_CERT:
+	case UPSTREAM_ERR_TLS_HANDSHAKE:
+		return cloudflare ? 525 : 502;
+	case UPSTREAM_ERR_TLS_INVALID_CERT:
+		return cloudflare ? 526 : 502;
+	default:
+		return cloudflare ? 520 : 502;
+	}
+}
+
+static void edge_on_close(struct proxy_session *s)
+{
+	struct edge_conn *ec = conn_of(s);
+	if (!ec)
+		return;
+	if (ec->tls)
+		edge_tls_unref(ec->tls);
+	free(ec);
+	s->role_data = NULL;
+}
+
+const struct proxy_role edge_role = {
+	.on_established = edge_on_established,
+	.check_request = edge_check_request,
+	.drop_header = edge_drop_header,
+	.add_headers = edge_add_headers,
+	.on_handshake_failed = edge_on_handshake_failed,
+	.select_pool = edge_select_pool,
+	.upstream_status = edge_upstream_status,
+	.on_close = edge_on_close,
+};

@@ -1,0 +1,70 @@
+/*
+ * edge_tls: builds the edge's TLS set from an edge_conf — the visitor half
+ * (edge_tls_visitor.c) and the origin half (edge_tls_origin.c) — and manages
+ * its lifetime. Connections hold a reference, so a reload can drop the old
+ * set while they finish on it.
+ */
+#include "tls/edge_tls.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tls/edge_tls_int.h"
+
+size_t edge_tls_record_index(const struct edge_tls *set, const struct edge_record *rec)
+{
+	size_t zone = (size_t)(rec->zone - set->conf->zones);
+	return set->zone_base[zone] + (size_t)(rec - rec->zone->records);
+}
+
+bool edge_tls_owns_record(const struct edge_tls *set, const struct edge_record *rec)
+{
+	const struct edge_conf *conf = set->conf;
+	if (!rec || !rec->zone || rec->zone < conf->zones ||
+	    rec->zone >= conf->zones + conf->zone_count)
+		return false;
+	return rec >= rec->zone->records && rec < rec->zone->records + rec->zone->record_count;
+}
+
+static void set_free(struct edge_tls *set)
+{
+	if (!set)
+		return;
+	edge_tls_visitor_free(set);
+	edge_tls_origin_free(set);
+	free(set->zone_base);
+	free(set);
+}
+
+struct edge_tls *edge_tls_build(const struct edge_conf *conf, char *err, size_t errlen)
+{
+	const char *file = conf->file ? conf->file : "configuration";
+	struct edge_tls *set = calloc(1, sizeof *set);
+	if (!set || !(set->zone_base = calloc(conf->zone_count + 1, sizeof *set->zone_base))) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		free(set);
+		return NULL;
+	}
+	atomic_init(&set->refs, 1);
+	set->conf = conf;
+	for (size_t i = 0; i < conf->zone_count; i++) {
+		set->zone_base[i] = set->record_count;
+		set->record_count += conf->zones[i].record_count;
+	}
+	if (!edge_tls_visitor_build(set, err, errlen) || !edge_tls_origin_build(set, err, errlen)) {
+		set_free(set);
+		return NULL;
+	}
+	return set;
+}
+
+void edge_tls_ref(struct edge_tls *set)
+{
+	atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
+}
+
+void edge_tls_unref(struct edge_tls *set)
+{
+	if (set && atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) == 1)
+		set_free(set);
+}
