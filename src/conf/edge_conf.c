@@ -244,7 +244,7 @@ void edge_conf_free(struct edge_conf *c)
 	for (size_t i = 0; i < c->plain_count; i++)
 		conf_addr_free(&c->plain[i]);
 	free(c->plain);
-	cert_files_free(&c->global_client_cert);
+	edge_cert_files_free(&c->global_client_cert);
 	free(c->origin_ca);
 	free(c->connecting_ip_header);
 	free(c->log_level);

@@ -31,7 +31,7 @@ struct cert_files {
 };
 
 struct edge_record {
-	char *name;               /* hostname, or "*.example.com" */
+	char *name;               /* hostname, or "*.example.com"; lower case */
 	struct edge_zone *zone;   /* back pointer */
 	bool proxied;             /* false: DNS-only, the edge does not serve it */
 	struct conf_addr origin;  /* host:port; port defaults to 80 (off, flexible) or 443 */
@@ -43,8 +43,9 @@ struct edge_record {
 	enum ssl_mode ssl;
 	enum origin_pull pull;    /* OFF, or where the certificate below came from */
 	const struct cert_files *client_cert; /* NULL when pull is OFF; points into conf */
-	const char *origin_ca;    /* strict: CA bundle, the zone's or the edge's (points
-				     into conf); NULL = system default */
+	/* strict: CA bundle file, the zone's else the edge's (points into conf);
+	 * NULL = the system default */
+	const char *origin_ca;
 	const struct cert_files *visitor_cert; /* record's own, else the zone's, else NULL */
 	struct cert_files own_client_cert;  /* when origin_pull: hostname */
 	struct cert_files own_visitor_cert; /* optional per-record visitor certificate */
@@ -52,7 +53,7 @@ struct edge_record {
 };
 
 struct edge_zone {
-	char *name;               /* "example.com" */
+	char *name;               /* "example.com"; lower case */
 	enum ssl_mode ssl;        /* default full */
 	enum origin_pull pull;    /* default off */
 	struct cert_files client_cert;  /* when pull: zone */
@@ -100,11 +101,16 @@ struct edge_conf {
 	bool watch_files;
 };
 
+/* Loads the `edge:` section of path (a `guard:` section beside it is left to
+ * the guard's loader). On failure returns NULL with every problem found
+ * appended to errs as "file:line: message". Files are named, not opened. */
 struct edge_conf *edge_conf_load(const char *path, struct conf_errors *errs);
 void edge_conf_free(struct edge_conf *conf);
 
-/* The proxied or DNS-only record for a hostname (exact match first, then a
- * wildcard record), or NULL. */
+/* The proxied or DNS-only record for a hostname (host_len bytes, not
+ * NUL-terminated; any case; a trailing dot ignored), or NULL. An exact name
+ * wins over a wildcard record; "*.example.com" matches exactly one more
+ * label. The caller checks proxied. Safe from any thread: conf is immutable. */
 const struct edge_record *edge_conf_find_record(const struct edge_conf *conf, const char *host,
 						size_t host_len);
 

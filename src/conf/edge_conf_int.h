@@ -27,6 +27,6 @@ void edge_conf_read_client_cert(struct ydoc *d, yaml_node_t *n, const char *path
 void edge_conf_read_zones(struct ydoc *d, yaml_node_t *n, struct edge_conf *c);
 void edge_conf_free_zones(struct edge_conf *c);
 
-void cert_files_free(struct cert_files *cf);
+void edge_cert_files_free(struct cert_files *cf);
 
 #endif

@@ -168,7 +168,14 @@ static void record_read_origin(struct ydoc *d, yaml_node_t *item, const char *pa
 		r->origin.port = r->zone->ssl >= SSL_MODE_FULL ? 443 : 80;
 	yaml_node_t *sni = ydoc_get(d, item, "origin_sni");
 	if (sni) {
-		read_hostname(d, sni, ydoc_path_key(kpath, path, "origin_sni"), false, &r->origin_sni);
+		const char *v = ydoc_scalar(d, sni, ydoc_path_key(kpath, path, "origin_sni"));
+		if (v && is_ip_literal(v))
+			ydoc_error(d, sni,
+				   "%s: \"%s\" is an IP address; SNI carries only names (leave "
+				   "origin_sni out to send none)",
+				   kpath, v);
+		else if (v)
+			read_hostname(d, sni, kpath, false, &r->origin_sni);
 	} else if (!is_ip_literal(r->origin.host)) {
 		if (!(r->origin_sni = strdup(r->origin.host)))
 			ydoc_error(d, n, "out of memory");
@@ -358,7 +365,7 @@ void edge_conf_read_zones(struct ydoc *d, yaml_node_t *n, struct edge_conf *c)
 
 /* ---- freeing ---- */
 
-void cert_files_free(struct cert_files *cf)
+void edge_cert_files_free(struct cert_files *cf)
 {
 	free(cf->certificate);
 	free(cf->key);
@@ -370,8 +377,8 @@ static void edge_record_free(struct edge_record *r)
 	free(r->name);
 	conf_addr_free(&r->origin);
 	free(r->origin_sni);
-	cert_files_free(&r->own_client_cert);
-	cert_files_free(&r->own_visitor_cert);
+	edge_cert_files_free(&r->own_client_cert);
+	edge_cert_files_free(&r->own_visitor_cert);
 }
 
 void edge_conf_free_zones(struct edge_conf *c)
@@ -379,8 +386,8 @@ void edge_conf_free_zones(struct edge_conf *c)
 	for (size_t i = 0; i < c->zone_count; i++) {
 		struct edge_zone *z = &c->zones[i];
 		free(z->name);
-		cert_files_free(&z->client_cert);
-		cert_files_free(&z->visitor_cert);
+		edge_cert_files_free(&z->client_cert);
+		edge_cert_files_free(&z->visitor_cert);
 		free(z->origin_ca);
 		for (size_t j = 0; j < z->record_count; j++)
 			edge_record_free(&z->records[j]);

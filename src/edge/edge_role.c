@@ -25,8 +25,17 @@ static struct edge_worker *worker_of(struct proxy_session *s)
 static void edge_on_handshake_failed(struct proxy_session *s)
 {
 	unsigned long e = s->client.ssl_error;
-	log_info("visitor tls refused %s: %s", s->peer_text,
-		 s->close_reason ? s->close_reason : e ? ERR_reason_error_string(e) : "handshake failed");
+	SSL *ssl = s->client.ssl;
+	if (!s->close_reason && ssl && BIO_number_read(SSL_get_rbio(ssl)) == 0) {
+		log_debug("%s: closed before sending anything", s->peer_text);
+		ERR_clear_error();
+		return;
+	}
+	const char *sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+	const char *why = s->close_reason ? s->close_reason
+		: ERR_GET_REASON(e) == SSL_R_CALLBACK_FAILED ? "no proxied record for this name (unrecognized_name)"
+		: e ? ERR_reason_error_string(e) : "handshake failed";
+	log_info("visitor tls refused %s: %s (sni %s)", s->peer_text, why, sni ? sni : "none");
 	ERR_clear_error();
 }
 

@@ -268,8 +268,8 @@ static const struct {
 	{ SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE, "handshake_failure" },
 };
 
-enum origin_tls_failure edge_tls_classify_origin_failure(SSL *ssl, unsigned long ssl_err, char *detail,
-							  size_t detail_len)
+enum origin_tls_failure edge_tls_classify_origin_failure(SSL *ssl, unsigned long ssl_err,
+							  char *detail, size_t detail_len)
 {
 	int reason = ERR_GET_LIB(ssl_err) == ERR_LIB_SSL ? ERR_GET_REASON(ssl_err) : 0;
 	bool asked = ssl && asked_index >= 0 && SSL_get_ex_data(ssl, asked_index) == &asked_mark;

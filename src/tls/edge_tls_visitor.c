@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hostname.h"
 #include "core/log.h"
 #include "tls/edge_tls_int.h"
 #include "tls/tls_keys.h"
@@ -37,29 +36,14 @@ static void record_index_init(void)
 	record_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
-/* The same lookup as edge_conf_find_record (exact names first, then a
- * "*.zone" record matching one label, any case), kept here until the
- * loader that defines it is linked into every build of this file. */
-static const struct edge_record *find_record(const struct edge_conf *conf, struct slice host)
-{
-	for (int wildcard = 0; wildcard < 2; wildcard++)
-		for (size_t z = 0; z < conf->zone_count; z++)
-			for (size_t r = 0; r < conf->zones[z].record_count; r++) {
-				const struct edge_record *rec = &conf->zones[z].records[r];
-				bool is_wild = rec->name && rec->name[0] == '*';
-				if (is_wild == (wildcard == 1) && hostname_matches(rec->name, host))
-					return rec;
-			}
-	return NULL;
-}
-
 static int servername_cb(SSL *ssl, int *al, void *arg)
 {
 	struct edge_tls *set = arg;
 	/* Runs again for a second ClientHello (after HelloRetryRequest). */
 	SSL_set_ex_data(ssl, record_index, NULL);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	const struct edge_record *rec = sni ? find_record(set->conf, slice_from_cstr(sni)) : NULL;
+	const struct edge_record *rec =
+		sni ? edge_conf_find_record(set->conf, sni, strlen(sni)) : NULL;
 	SSL_CTX *ctx = rec && rec->proxied ? set->record_visitor[edge_tls_record_index(set, rec)]
 					   : NULL;
 	if (!ctx) {
