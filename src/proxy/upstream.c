@@ -36,6 +36,9 @@ static void conn_close(struct upstream_conn *c)
 	struct loop *loop = c->pool->loop;
 	loop_unwatch(loop, &c->watch);
 	timer_disarm(loop, &c->timer);
+	/* Without close_notify OpenSSL marks the session not resumable. */
+	if (c->t.ssl && !c->handshaking)
+		transport_shutdown(&c->t);
 	transport_close(&c->t);
 	/* The poller's current batch may still name this watch. */
 	task_defer(loop, &c->free_task);
@@ -239,7 +242,7 @@ void upstream_release(struct upstream_conn *c, bool reusable)
 	c->ops = NULL;
 	c->owner = NULL;
 	timer_disarm(pool->loop, &c->timer);
-	if (c->t.ssl && !c->handshaking) {
+	if (reusable && c->t.ssl && !c->handshaking) {
 		/* TLS 1.3 tickets arrive after the handshake: keep the newest. */
 		SSL_SESSION *sess = SSL_get1_session(c->t.ssl);
 		if (sess && SSL_SESSION_is_resumable(sess) && sess != pool->tls_session) {

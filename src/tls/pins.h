@@ -1,6 +1,6 @@
 /*
  * pins: does a verified leaf certificate match a pin set (see struct pin_set
- * in conf/guard_conf.h)? Pins narrow a trust anchor to particular holders:
+ * in conf/conf_types.h)? Pins narrow a trust anchor to particular holders:
  * a certificate fingerprint, a public key (SPKI) fingerprint, or the names
  * the certificate was issued to.
  */
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf/guard_conf.h"
+#include "conf/conf_types.h"
 
 /* True when the set restricts nothing (no fingerprints, no subjects). */
 bool pin_set_is_empty(const struct pin_set *pins);

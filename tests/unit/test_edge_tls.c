@@ -164,11 +164,15 @@ static struct et_pki *et_pki(void)
 	if (et_pki_ptr)
 		return et_pki_ptr;
 	struct et_pki *p = calloc(1, sizeof *p);
-	snprintf(p->dir, sizeof p->dir, "/tmp/pullgate-edgetls-XXXXXX");
-	if (!p || !mkdtemp(p->dir))
+	if (!p)
 		abort();
+	snprintf(p->dir, sizeof p->dir, "/tmp/pullgate-edgetls-XXXXXX");
+	if (!mkdtemp(p->dir))
+		abort();
+	char dir[sizeof p->dir];
+	memcpy(dir, p->dir, sizeof dir);
 	for (int i = 0; i < F_COUNT; i++)
-		snprintf(p->path[i], sizeof p->path[i], "%s/%s", p->dir, et_file_names[i]);
+		snprintf(p->path[i], sizeof p->path[i], "%s/%s", dir, et_file_names[i]);
 	et_pki_make(p);
 	et_write(p->path[F_ORIGIN_CA], p->origin_ca.cert, NULL);
 	et_write_pair(p, F_CLIENT, &p->client);
