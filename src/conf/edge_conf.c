@@ -155,7 +155,7 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 	static const char *const keys[] = { "workers",   "listen",    "plain_listen",
 					    "client_certificate", "origin_ca",
 					    "connecting_ip_header", "pool", "timeouts",
-					    "limits",    "log_level", "watch_files",
+					    "limits",    "log_level", "watch_files", "admin",
 					    "zones",     NULL };
 	if (!ydoc_expect_map(d, e, "edge"))
 		return;
@@ -187,6 +187,8 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 	if ((n = ydoc_get(d, e, "log_level")))
 		ydoc_read_log_level(d, n, "edge.log_level", &c->log_level);
 	ydoc_get_bool(d, e, "edge", "watch_files", &c->watch_files);
+	if ((n = ydoc_get(d, e, "admin")))
+		c->has_admin = ydoc_read_address(d, n, "edge.admin", &c->admin);
 	/* Last: records inherit from the keys above. */
 	if ((n = ydoc_get(d, e, "zones")))
 		edge_conf_read_zones(d, n, c);
@@ -238,6 +240,8 @@ void edge_conf_free(struct edge_conf *c)
 	if (!c)
 		return;
 	free(c->file);
+	if (c->has_admin)
+		conf_addr_free(&c->admin);
 	for (size_t i = 0; i < c->listen_count; i++)
 		conf_addr_free(&c->listen[i]);
 	free(c->listen);

@@ -99,6 +99,8 @@ struct edge_conf {
 	size_t zone_count;
 	char *log_level;
 	bool watch_files;
+	bool has_admin;
+	struct conf_addr admin;       /* metrics and health (loopback advised); off unless given */
 };
 
 /* Loads the `edge:` section of path (a `guard:` section beside it is left to

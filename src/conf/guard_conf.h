@@ -84,7 +84,9 @@ struct guard_conf {
 	struct http_limits_conf limits;
 	struct guard_timeouts timeouts;
 	char *log_level;             /* "info" by default */
-	bool watch_files;            /* reload when CA/CRL/cert files change; default true */
+	bool watch_files;
+	bool has_admin;
+	struct conf_addr admin;       /* metrics and health (loopback advised); off unless given */            /* reload when CA/CRL/cert files change; default true */
 };
 
 /* Loads the `guard:` section of path. On failure returns NULL with every

@@ -46,6 +46,8 @@ static void control_begin_stop(struct control *c, const char *why)
 		return;
 	c->stopping = true;
 	log_info("%s: draining connections (grace %u ms)", why, c->d->grace_ms);
+	if (c->d->role->on_drain)
+		c->d->role->on_drain(c->d);
 	for (int i = 0; i < c->d->worker_count; i++)
 		worker_post(c->d->workers[i], post_drain, c->d);
 	timer_arm(c->loop, &c->grace_timer, c->d->grace_ms);
@@ -160,6 +162,8 @@ int daemon_run(struct daemon *d)
 	}
 	if (control_setup(&c, &mask) < 0)
 		goto out;
+	if (d->role->control_start && d->role->control_start(d, c.loop) < 0)
+		goto out;
 	for (; started < d->worker_count; started++) {
 		if (worker_start(d->workers[started]) < 0) {
 			log_error("cannot start worker %d", started);
@@ -181,6 +185,8 @@ out:
 		worker_post(d->workers[i], post_force_stop, d);
 	for (int i = 0; i < started; i++)
 		worker_join(d->workers[i]);
+	if (d->role->control_stop && c.loop)
+		d->role->control_stop(d);
 	control_teardown(&c);
 	for (int i = 0; i < set_up; i++)
 		d->role->teardown_worker(d, d->workers[i]);

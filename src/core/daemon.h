@@ -28,6 +28,12 @@ struct daemon_role {
 	void (*teardown_worker)(struct daemon *d, struct worker *w);
 	/* SIGHUP or a watched file changed. */
 	void (*reload)(struct daemon *d, const char *why);
+	/* Optional: services on the control loop (the admin listener), started
+	 * before the workers (0, or -1 after logging why) and stopped last. */
+	int (*control_start)(struct daemon *d, struct loop *control_loop);
+	void (*control_stop)(struct daemon *d);
+	/* Optional: draining has begun (health checks start failing). */
+	void (*on_drain)(struct daemon *d);
 };
 
 struct daemon {

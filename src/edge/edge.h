@@ -13,6 +13,7 @@
 #include "conf/edge_conf.h"
 #include "core/listener.h"
 #include "core/worker.h"
+#include "proxy/admin.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
 #include "tls/edge_tls.h"
@@ -63,6 +64,10 @@ struct edge_server {
 	struct edge_tls *tls;
 	struct edge_worker *workers;
 	int worker_count;
+	struct admin_server admin;
+	struct timer expiry_timer;           /* re-checks client certificate expiry */
+	struct loop *control_loop;
+	uint64_t reloads_ok, reloads_failed; /* control thread only */
 };
 
 /* Per-connection edge state. */
@@ -85,6 +90,10 @@ int edge_routes_build(struct edge_server *srv, char *err, size_t errlen);
 void edge_routes_free(struct edge_server *srv);
 /* The pool index of a proxied record. */
 size_t edge_route_pool(const struct edge_server *srv, const struct edge_record *rec);
+/* The admin listener's metrics, and the expiry check (control thread). */
+void edge_metrics_write(void *srv, struct metrics_text *m);
+void edge_check_expiry(struct edge_server *srv);
+
 /* Pool callbacks for TLS pulls. */
 extern const struct upstream_tls_ops edge_origin_tls_ops;
 

@@ -39,9 +39,11 @@ static void edge_reload(struct daemon *d, const char *why)
 	char err[512] = "";
 	struct edge_tls *set = edge_tls_build(srv->conf, err, sizeof err);
 	if (!set) {
+		srv->reloads_failed++;
 		log_error("reload (%s) refused, keeping the current certificates: %s", why, err);
 		return;
 	}
+	srv->reloads_ok++;
 	for (int i = 0; i < srv->worker_count; i++) {
 		edge_tls_ref(set);
 		if (worker_post(&srv->workers[i].worker, worker_set_tls, set) < 0)
@@ -257,7 +259,56 @@ fail:
 	return NULL;
 }
 
+#define EXPIRY_CHECK_MS (12u * 3600u * 1000u)
+
+static void expiry_tick(struct timer *t)
+{
+	struct edge_server *srv = t->data;
+	edge_check_expiry(srv);
+	timer_arm(srv->control_loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
+}
+
+static int edge_control_start(struct daemon *d, struct loop *loop)
+{
+	struct edge_server *srv = d->data;
+	const struct edge_conf *conf = srv->conf;
+	srv->control_loop = loop;
+	/* The build warned once; long-running edges are reminded twice a day. */
+	timer_init(&srv->expiry_timer, expiry_tick, srv);
+	timer_arm(loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
+	if (!conf->has_admin)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+	srv->admin.metrics = edge_metrics_write;
+	srv->admin.arg = srv;
+	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
+	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
+		log_error("admin listener %s: %s", conf->admin.text, conf->admin.is_unix ? "must be host:port" : err);
+		return -1;
+	}
+	log_info("admin listening on %s (/metrics, /health)", conf->admin.text);
+	return 0;
+}
+
+static void edge_control_stop(struct daemon *d)
+{
+	struct edge_server *srv = d->data;
+	if (srv->control_loop)
+		timer_disarm(srv->control_loop, &srv->expiry_timer);
+	admin_stop(&srv->admin);
+}
+
+static void edge_on_drain(struct daemon *d)
+{
+	((struct edge_server *)d->data)->admin.draining = true;
+}
+
 static const struct daemon_role edge_daemon_role = {
+	.control_start = edge_control_start,
+	.control_stop = edge_control_stop,
+	.on_drain = edge_on_drain,
 	.name = "edge",
 	.setup_worker = edge_setup_worker,
 	.drain_worker = edge_drain_worker,

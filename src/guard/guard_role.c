@@ -5,9 +5,26 @@
  */
 #include <openssl/err.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "guard/guard.h"
+
+const char *const guard_refusal_classes[GUARD_REFUSAL_CLASSES] = {
+	"no certificate", "unknown CA", "expired", "not yet valid",
+	"revoked", "wrong key usage", "not pinned", "protocol",
+};
+
+static void count_refusal(struct proxy_session *s, const char *class)
+{
+	struct guard_worker *gw = s->pw->data;
+	int i = GUARD_REFUSAL_CLASSES - 1; /* protocol */
+	for (int k = 0; k < GUARD_REFUSAL_CLASSES; k++)
+		if (strcmp(class, guard_refusal_classes[k]) == 0)
+			i = k;
+	METRIC_INC(gw->refused[i]);
+}
 
 static struct guard_conn *conn_of(struct proxy_session *s)
 {
@@ -34,6 +51,7 @@ static void guard_on_handshake_failed(struct proxy_session *s)
 	else
 		snprintf(why.detail, sizeof why.detail, "%s", s->close_reason ? s->close_reason : "?");
 	ERR_clear_error();
+	count_refusal(s, why.class);
 	log_info("tls refused %s: %s (%s)", s->peer_text, why.class, why.detail);
 }
 

@@ -36,9 +36,11 @@ static void guard_reload(struct daemon *d, const char *why)
 	char err[512] = "";
 	struct guard_tls *set = guard_tls_build(srv->conf, err, sizeof err);
 	if (!set) {
+		srv->reloads_failed++;
 		log_error("reload (%s) refused, keeping the current certificates: %s", why, err);
 		return;
 	}
+	srv->reloads_ok++;
 	for (int i = 0; i < srv->worker_count; i++) {
 		guard_tls_ref(set);
 		if (worker_post(&srv->workers[i].worker, worker_set_tls, set) < 0)
@@ -208,7 +210,40 @@ static struct worker *guard_setup_worker(struct daemon *d, int index, char *err,
 	return NULL;
 }
 
+static int guard_control_start(struct daemon *d, struct loop *loop)
+{
+	struct guard_server *srv = d->data;
+	const struct guard_conf *conf = srv->conf;
+	if (!conf->has_admin)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+	srv->admin.metrics = guard_metrics_write;
+	srv->admin.arg = srv;
+	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
+	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
+		log_error("admin listener %s: %s", conf->admin.text, conf->admin.is_unix ? "must be host:port" : err);
+		return -1;
+	}
+	log_info("admin listening on %s (/metrics, /health)", conf->admin.text);
+	return 0;
+}
+
+static void guard_control_stop(struct daemon *d)
+{
+	admin_stop(&((struct guard_server *)d->data)->admin);
+}
+
+static void guard_on_drain(struct daemon *d)
+{
+	((struct guard_server *)d->data)->admin.draining = true;
+}
+
 static const struct daemon_role guard_daemon_role = {
+	.control_start = guard_control_start,
+	.control_stop = guard_control_stop,
+	.on_drain = guard_on_drain,
 	.name = "guard",
 	.setup_worker = guard_setup_worker,
 	.drain_worker = guard_drain_worker,

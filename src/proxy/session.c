@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/net.h"
 
 #define SESSION_IO_BUF (32 * 1024)
@@ -61,6 +62,7 @@ struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transp
 		pw->sessions->prev = s;
 	pw->sessions = s;
 	pw->active++;
+	METRIC_INC(pw->stats.connections);
 	s->phase = SESSION_HANDSHAKE;
 	timer_arm(pw->loop, &s->timer, pw->limits->handshake_ms);
 	/* The client may already have sent its hello. */
@@ -222,6 +224,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		s->up = NULL;
 	}
 	s->status = status;
+	METRIC_INC(s->pw->stats.responses[status >= 100 && status < 600 ? status / 100 : 0]);
 	s->phase = SESSION_FLUSH;
 	timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
 	/* Timer paths call this outside session_run: make sure it gets written. */
@@ -319,7 +322,7 @@ static void upstream_failed(struct proxy_session *s, enum upstream_error err, co
 		task_defer(s->pw->loop, &s->run_task);
 		return;
 	}
-	s->pool->errors[err]++;
+	METRIC_INC(s->pool->errors[err]);
 	s->upstream_error = err;
 	snprintf(s->upstream_detail, sizeof s->upstream_detail, "%s%s%s", upstream_error_name(err),
 		 detail && *detail ? ": " : "", detail ? detail : "");
@@ -500,6 +503,7 @@ void session_run(struct proxy_session *s)
 		case SESSION_HANDSHAKE: {
 			int r = transport_handshake(&s->client);
 			if (r < 0) {
+				METRIC_INC(s->pw->stats.handshakes_failed);
 				if (s->pw->role->on_handshake_failed)
 					s->pw->role->on_handshake_failed(s);
 				proxy_session_close(s, "tls handshake failed");
@@ -507,6 +511,7 @@ void session_run(struct proxy_session *s)
 			}
 			if (r == 0)
 				return;
+			METRIC_INC(s->pw->stats.handshakes_ok);
 			s->phase = SESSION_HEAD;
 			if (s->pw->role->on_established && !s->pw->role->on_established(s)) {
 				proxy_session_close(s, s->close_reason ? s->close_reason : "refused");

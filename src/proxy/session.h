@@ -52,6 +52,15 @@ struct proxy_role {
 	void (*on_close)(struct proxy_session *s);
 };
 
+/* A worker's counters: bumped with METRIC_INC by the worker, read by the
+ * admin listener. */
+struct proxy_stats {
+	uint64_t responses[6];      /* by status class: [2] is 2xx; [0] anything else */
+	uint64_t handshakes_ok;
+	uint64_t handshakes_failed;
+	uint64_t connections;       /* accepted */
+};
+
 /* Per-worker context shared by that worker's sessions. */
 struct proxy_worker {
 	struct loop *loop;
@@ -65,6 +74,7 @@ struct proxy_worker {
 	struct proxy_session *sessions; /* all open sessions, for draining */
 	void (*on_idle)(struct proxy_worker *pw); /* called when active drops to 0 while draining */
 	void *data;                 /* the role's worker */
+	struct proxy_stats stats;
 };
 
 enum session_phase {

@@ -4,6 +4,7 @@
  * (chunked re-encoded for HTTP/1.1, close-delimited for HTTP/1.0).
  */
 #include "core/log.h"
+#include "core/metrics.h"
 #include "proxy/session.h"
 
 static const struct http_limits response_limits = {
@@ -100,6 +101,7 @@ int session_parse_response(struct proxy_session *s)
 			return -1;
 		}
 		s->status = s->resp.status;
+		METRIC_INC(s->pw->stats.responses[s->status / 100]);
 		buf_consume(&s->uin, (size_t)r);
 		body_pump_init(&s->resp_body, kind, s->resp.content_length, out_chunked);
 		s->resp_started = true;

@@ -1,6 +1,8 @@
 /* upstream: backend connections and the per-worker keep-alive pool. */
 #include "proxy/upstream.h"
 
+#include "core/metrics.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -155,7 +157,7 @@ static struct upstream_conn *conn_open(struct upstream_pool *pool)
 		errno = e;
 		return NULL;
 	}
-	pool->opened++;
+	METRIC_INC(pool->opened);
 	return c;
 }
 
@@ -167,7 +169,7 @@ struct upstream_conn *upstream_pool_acquire(struct upstream_pool *pool,
 		pool_unlink(pool, c);
 		timer_disarm(pool->loop, &c->timer);
 		c->reused = true;
-		pool->reused++;
+		METRIC_INC(pool->reused);
 	} else {
 		c = conn_open(pool);
 		if (!c)
@@ -231,7 +233,7 @@ int upstream_conn_handshake(struct upstream_conn *c, enum upstream_error *err, c
 	}
 	c->handshaking = false;
 	if (SSL_session_reused(c->t.ssl))
-		c->pool->resumed++;
+		METRIC_INC(c->pool->resumed);
 	timer_disarm(c->pool->loop, &c->timer);
 	return 1;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tls/client_cert_check.h"
 #include "tls/edge_tls_int.h"
 
 size_t edge_tls_record_index(const struct edge_tls *set, const struct edge_record *rec)
@@ -67,4 +68,20 @@ void edge_tls_unref(struct edge_tls *set)
 {
 	if (set && atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) == 1)
 		set_free(set);
+}
+
+void edge_tls_each_client_cert(struct edge_tls *set,
+			       void (*fn)(void *arg, const char *file, int days_left), void *arg)
+{
+	for (size_t i = 0; i < set->origin_count; i++) {
+		const struct edge_origin_ctx *o = &set->origin[i];
+		if (!o->cert)
+			continue;
+		bool seen = false; /* one line per file, also when modes differ */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = set->origin[j].cert && set->origin[j].cert == o->cert;
+		X509 *leaf = seen ? NULL : SSL_CTX_get0_certificate(o->ctx);
+		if (leaf)
+			fn(arg, o->cert->certificate, client_cert_days_left(leaf));
+	}
 }

@@ -40,6 +40,11 @@ SSL *edge_tls_origin_ssl(struct edge_tls *set, const struct edge_record *rec);
  * SSLs are made the same way (mode, client certificate, CA bundle). */
 const void *edge_tls_origin_ctx_id(struct edge_tls *set, const struct edge_record *rec);
 
+/* Calls fn for each origin-pull client certificate the set uses, with its
+ * file and the whole days until it expires (negative once expired). */
+void edge_tls_each_client_cert(struct edge_tls *set,
+			       void (*fn)(void *arg, const char *file, int days_left), void *arg);
+
 enum origin_tls_failure {
 	ORIGIN_TLS_REFUSED_CERT,   /* the origin rejected our client certificate (or wanted one) */
 	ORIGIN_TLS_INVALID_CERT,   /* strict: the origin's certificate failed verification */

@@ -1,0 +1,188 @@
+/* admin: see admin.h. One request per connection, answered and closed. */
+#include "proxy/admin.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/net.h"
+#include "http/http_parser.h"
+
+#define ADMIN_HEAD_MAX 4096
+#define ADMIN_TIMEOUT_MS 5000
+
+struct admin_conn {
+	struct admin_server *a;
+	int fd;
+	struct io_watch watch;
+	struct timer timer;
+	struct task free_task;
+	struct admin_conn *next;
+	char head[ADMIN_HEAD_MAX];
+	size_t head_len;
+	char *out;        /* the response, owned */
+	size_t out_len;
+	size_t out_sent;
+	bool answered;
+};
+
+static void conn_free(struct task *t)
+{
+	struct admin_conn *c = t->data;
+	free(c->out);
+	free(c);
+}
+
+static void conn_close(struct admin_conn *c)
+{
+	struct admin_server *a = c->a;
+	for (struct admin_conn **pp = &a->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	loop_unwatch(a->loop, &c->watch);
+	timer_disarm(a->loop, &c->timer);
+	close(c->fd);
+	task_defer(a->loop, &c->free_task);
+}
+
+static void respond(struct admin_conn *c, int status, const char *type, const char *body, size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof head,
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, http_status_reason(status), type, len);
+	c->out = malloc((size_t)n + len);
+	if (!c->out) {
+		c->out_len = 0;
+		return;
+	}
+	memcpy(c->out, head, (size_t)n);
+	memcpy(c->out + n, body, len);
+	c->out_len = (size_t)n + len;
+	c->answered = true;
+}
+
+static void answer(struct admin_conn *c, const struct http_request *req)
+{
+	struct slice t = req->target;
+	bool get = req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD;
+	if (get && slice_eq(t, SLICE_LIT("/metrics"))) {
+		struct metrics_text m = { 0 };
+		c->a->metrics(c->a->arg, &m);
+		if (m.failed)
+			respond(c, 500, "text/plain", "out of memory\n", 14);
+		else
+			respond(c, 200, "text/plain; version=0.0.4", m.data ? m.data : "", m.len);
+		metrics_text_free(&m);
+	} else if (get && (slice_eq(t, SLICE_LIT("/health")) || slice_eq(t, SLICE_LIT("/healthz")))) {
+		if (c->a->draining)
+			respond(c, 503, "text/plain", "draining\n", 9);
+		else
+			respond(c, 200, "text/plain", "ok\n", 3);
+	} else {
+		respond(c, 404, "text/plain", "not found: try /metrics or /health\n", 35);
+	}
+}
+
+static void conn_io(struct io_watch *w, unsigned events)
+{
+	struct admin_conn *c = w->data;
+	while (!c->answered && c->head_len < sizeof c->head) {
+		ssize_t n = recv(c->fd, c->head + c->head_len, sizeof c->head - c->head_len, 0);
+		if (n > 0) {
+			c->head_len += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close(c);
+		return;
+	}
+	if (!c->answered) {
+		static const struct http_limits lim = { 1024, ADMIN_HEAD_MAX, 32 };
+		struct http_request req;
+		int r = http_parse_request(c->head, c->head_len, &lim, &req);
+		if (r == HTTP_INCOMPLETE)
+			return;
+		if (r == HTTP_ERROR)
+			respond(c, req.error_status, "text/plain", "bad request\n", 12);
+		else
+			answer(c, &req);
+		if (!c->out) {
+			conn_close(c);
+			return;
+		}
+	}
+	while (c->out_sent < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		break;
+	}
+	shutdown(c->fd, SHUT_WR);
+	conn_close(c);
+}
+
+static void conn_timeout(struct timer *t)
+{
+	conn_close(t->data);
+}
+
+static void admin_accept(struct listener *l, int fd, const struct sockaddr_storage *peer)
+{
+	struct admin_server *a = l->data;
+	struct admin_conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->a = a;
+	c->fd = fd;
+	timer_init(&c->timer, conn_timeout, c);
+	task_init(&c->free_task, conn_free, c);
+	if (loop_watch(a->loop, &c->watch, fd, conn_io, c) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = a->conns;
+	a->conns = c;
+	timer_arm(a->loop, &c->timer, ADMIN_TIMEOUT_MS);
+}
+
+int admin_start(struct admin_server *a, struct loop *loop, const struct sockaddr_storage *addr,
+		socklen_t len, char *err, size_t errlen)
+{
+	a->loop = loop;
+	a->conns = NULL;
+	int fd = net_listen(addr, len, 64, err, errlen);
+	if (fd < 0)
+		return -1;
+	if (listener_start(&a->listener, loop, fd, admin_accept, a) < 0) {
+		close(fd);
+		snprintf(err, errlen, "cannot watch the admin listener");
+		return -1;
+	}
+	return 0;
+}
+
+void admin_stop(struct admin_server *a)
+{
+	if (!a->loop)
+		return;
+	listener_stop(&a->listener);
+	while (a->conns)
+		conn_close(a->conns);
+	loop_run_pending(a->loop);
+	a->loop = NULL;
+}

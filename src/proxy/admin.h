@@ -1,0 +1,33 @@
+/*
+ * admin: the admin listener — Prometheus metrics (GET /metrics) and a health
+ * check for load balancers (GET /health: 200, or 503 while draining). It
+ * runs on the daemon's control loop, never on a worker, so a scrape cannot
+ * slow a request down. Off unless configured; bind it to loopback.
+ */
+#ifndef PULLGATE_PROXY_ADMIN_H
+#define PULLGATE_PROXY_ADMIN_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "core/listener.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+
+struct admin_conn;
+
+struct admin_server {
+	struct loop *loop;
+	struct listener listener;
+	void (*metrics)(void *arg, struct metrics_text *out);
+	void *arg;
+	bool draining;
+	struct admin_conn *conns;
+};
+
+/* Returns 0, or -1 with a message in err. */
+int admin_start(struct admin_server *a, struct loop *loop, const struct sockaddr_storage *addr,
+		socklen_t len, char *err, size_t errlen);
+void admin_stop(struct admin_server *a);
+
+#endif
