@@ -25,6 +25,10 @@ static struct edge_conf *edge_conf_new(const char *path)
 	c->log_level = strdup("info");
 	c->connecting_ip_header = strdup(EDGE_DEFAULT_CONNECTING_IP_HEADER);
 	c->watch_files = true;
+	c->cache.size = 256u << 20;
+	c->cache.max_object = 8u << 20;
+	c->cache.collapse_wait_ms = 10000;
+	c->cache.name = strdup("pullgate");
 	c->pool = (struct edge_pool_conf){ .size = 32, .idle_timeout_ms = 60 * EDGE_MS_SEC };
 	c->timeouts = (struct edge_timeouts){
 		.handshake_ms = 10 * EDGE_MS_SEC,
@@ -131,6 +135,38 @@ static void load_pool(struct ydoc *d, yaml_node_t *m, struct edge_conf *c)
 	ydoc_get_ms(d, m, p, "idle_timeout", 100, EDGE_MS_HOUR, &c->pool.idle_timeout_ms);
 }
 
+static void load_cache(struct ydoc *d, yaml_node_t *m, struct edge_conf *c)
+{
+	static const char *const keys[] = { "size", "max_object", "collapse_wait", "cf_cache_status",
+					    "name", NULL };
+	const char *p = "edge.cache";
+	if (!ydoc_expect_map(d, m, p))
+		return;
+	ydoc_check_keys(d, m, p, keys);
+	yaml_node_t *n;
+	if ((n = ydoc_get(d, m, "size")))
+		ydoc_read_size(d, n, "edge.cache.size", 0, (uint64_t)1 << 40, &c->cache.size);
+	if ((n = ydoc_get(d, m, "max_object")))
+		ydoc_read_size(d, n, "edge.cache.max_object", 1, (uint64_t)1 << 34, &c->cache.max_object);
+	ydoc_get_ms(d, m, p, "collapse_wait", 0, EDGE_MS_HOUR, &c->cache.collapse_wait_ms);
+	ydoc_get_bool(d, m, p, "cf_cache_status", &c->cache.cf_cache_status);
+	if ((n = ydoc_get(d, m, "name"))) {
+		char *name = NULL;
+		if (ydoc_read_string(d, n, "edge.cache.name", &name)) {
+			bool ok = name[0] != '\0';
+			for (const char *q = name; *q; q++)
+				ok &= (*q > 0x20 && *q < 0x7f && *q != ',' && *q != ';' && *q != '"');
+			if (!ok) {
+				ydoc_error(d, n, "edge.cache.name: \"%s\" is not a token", name);
+				free(name);
+			} else {
+				free(c->cache.name);
+				c->cache.name = name;
+			}
+		}
+	}
+}
+
 static void load_timeouts(struct ydoc *d, yaml_node_t *m, struct edge_conf *c)
 {
 	static const char *const keys[] = { "handshake",      "header",         "idle",
@@ -155,7 +191,7 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 	static const char *const keys[] = { "workers",   "listen",    "plain_listen",
 					    "client_certificate", "origin_ca",
 					    "connecting_ip_header", "pool", "timeouts",
-					    "limits",    "log_level", "watch_files", "admin",
+					    "limits",    "log_level", "watch_files", "admin", "cache",
 					    "zones",     NULL };
 	if (!ydoc_expect_map(d, e, "edge"))
 		return;
@@ -180,6 +216,8 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 		load_connecting_ip_header(d, n, c);
 	if ((n = ydoc_get(d, e, "pool")))
 		load_pool(d, n, c);
+	if ((n = ydoc_get(d, e, "cache")))
+		load_cache(d, n, c);
 	if ((n = ydoc_get(d, e, "timeouts")))
 		load_timeouts(d, n, c);
 	if ((n = ydoc_get(d, e, "limits")))
@@ -240,6 +278,7 @@ void edge_conf_free(struct edge_conf *c)
 	if (!c)
 		return;
 	free(c->file);
+	free(c->cache.name);
 	if (c->has_admin)
 		conf_addr_free(&c->admin);
 	for (size_t i = 0; i < c->listen_count; i++)

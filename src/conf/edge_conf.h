@@ -52,6 +52,13 @@ struct edge_record {
 	int line;
 };
 
+/* The zone's cache rules. */
+struct edge_zone_cache {
+	bool enabled;             /* default true (when the edge has a cache) */
+	bool ignore_query;        /* key without the query string; default false */
+	bool store_set_cookie;    /* store responses with Set-Cookie; default false */
+};
+
 struct edge_zone {
 	char *name;               /* "example.com"; lower case */
 	enum ssl_mode ssl;        /* default full */
@@ -61,6 +68,7 @@ struct edge_zone {
 	char *origin_ca;          /* strict bundle; NULL = edge default */
 	bool always_https;        /* plain listener redirects this zone */
 	enum error_codes error_codes;
+	struct edge_zone_cache cache;
 	struct edge_record *records;
 	size_t record_count;
 	int line;
@@ -81,6 +89,15 @@ struct edge_pool_conf {
 	uint32_t idle_timeout_ms;    /* 60000 */
 };
 
+/* The shared cache of all workers. */
+struct edge_cache_conf {
+	uint64_t size;                /* bytes; 0 turns the cache off; default 256m */
+	uint64_t max_object;          /* larger responses stream without being stored; default 8m */
+	uint32_t collapse_wait_ms;    /* how long a miss waits for a concurrent pull of the same key; 10s */
+	bool cf_cache_status;         /* also send a CF-Cache-Status header; default false */
+	char *name;                   /* the cache's name in Cache-Status; default "pullgate" */
+};
+
 struct edge_conf {
 	char *file;
 	int workers;                  /* 0 = one per core */
@@ -93,6 +110,7 @@ struct edge_conf {
 	char *origin_ca;              /* default strict bundle; NULL = system default */
 	char *connecting_ip_header;   /* "CF-Connecting-IP"; NULL turns it off */
 	struct edge_pool_conf pool;
+	struct edge_cache_conf cache;
 	struct edge_timeouts timeouts;
 	struct http_limits_conf limits;
 	struct edge_zone *zones;

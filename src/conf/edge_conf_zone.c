@@ -298,6 +298,20 @@ static void zone_read_settings(struct ydoc *d, yaml_node_t *item, const char *pa
 			&v))
 		z->error_codes = (enum error_codes)v;
 	edge_conf_read_cert_pair(d, item, path, false, &z->visitor_cert);
+	if ((n = ydoc_get(d, item, "cache"))) {
+		static const char *const cache_keys[] = { "enabled", "ignore_query", "store_set_cookie", NULL };
+		const char *cp = ydoc_path_key(kpath, path, "cache");
+		char cpath[YDOC_PATH_MAX];
+		snprintf(cpath, sizeof cpath, "%s", cp);
+		if (n->type == YAML_SCALAR_NODE) {
+			ydoc_read_bool(d, n, cpath, &z->cache.enabled);
+		} else if (ydoc_expect_map(d, n, cpath)) {
+			ydoc_check_keys(d, n, cpath, cache_keys);
+			ydoc_get_bool(d, n, cpath, "enabled", &z->cache.enabled);
+			ydoc_get_bool(d, n, cpath, "ignore_query", &z->cache.ignore_query);
+			ydoc_get_bool(d, n, cpath, "store_set_cookie", &z->cache.store_set_cookie);
+		}
+	}
 
 	if (z->pull == ORIGIN_PULL_ZONE && !z->client_cert.line)
 		ydoc_error(d, pull, "%s: origin_pull: zone needs the zone's client_certificate", path);
@@ -317,8 +331,9 @@ static void zone_load(struct ydoc *d, yaml_node_t *item, const char *path, struc
 {
 	static const char *const keys[] = { "name", "certificate", "key", "ssl", "origin_pull",
 					    "client_certificate", "origin_ca", "always_https",
-					    "error_codes", "records", NULL };
+					    "error_codes", "cache", "records", NULL };
 	z->line = ydoc_line(item);
+	z->cache.enabled = true;
 	z->ssl = SSL_MODE_FULL;
 	z->pull = ORIGIN_PULL_OFF;
 	z->error_codes = ERROR_CODES_STANDARD;

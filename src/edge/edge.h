@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "conf/edge_conf.h"
+#include "edge/edge_cache.h"
 #include "core/listener.h"
 #include "core/worker.h"
 #include "proxy/admin.h"
@@ -51,6 +52,8 @@ struct edge_worker {
 	struct listener *plain_listeners;
 	struct edge_tls *tls;            /* the set new connections start with (a ref) */
 	bool stopping;
+	struct edge_cache_stats cstats;
+	struct edge_cache_refresh *refreshes; /* background refreshes under way */
 };
 
 struct edge_server {
@@ -62,6 +65,7 @@ struct edge_server {
 	size_t route_count;
 	uint16_t https_port;             /* for redirects: the first TLS listener's port */
 	struct edge_tls *tls;
+	struct edge_cache cache;
 	struct edge_worker *workers;
 	int worker_count;
 	struct admin_server admin;
@@ -76,6 +80,7 @@ struct edge_conn {
 	const struct edge_record *sni_record;
 	const struct edge_record *record; /* the request in flight's record */
 	bool tls_visitor;
+	struct edge_cache_req *creq;     /* the request in flight's cache state */
 };
 
 extern const struct proxy_role edge_role;
@@ -93,6 +98,7 @@ size_t edge_route_pool(const struct edge_server *srv, const struct edge_record *
 /* The admin listener's metrics, and the expiry check (control thread). */
 void edge_metrics_write(void *srv, struct metrics_text *m);
 void edge_check_expiry(struct edge_server *srv);
+long edge_admin_purge(void *srv, const char *param, const char *value);
 
 /* Pool callbacks for TLS pulls. */
 extern const struct upstream_tls_ops edge_origin_tls_ops;

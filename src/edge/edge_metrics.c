@@ -1,6 +1,8 @@
 /* edge_metrics: what the edge's admin listener reports at /metrics, and the
  * periodic warning about origin-pull certificates close to expiry. */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "edge/edge.h"
@@ -51,6 +53,39 @@ void edge_metrics_write(void *arg, struct metrics_text *m)
 	proxy_metrics_sessions(m, "edge", pws, 2 * n);
 	proxy_metrics_pools(m, "edge", pools, n, np);
 	proxy_metrics_reloads(m, "edge", srv->reloads_ok, srv->reloads_failed);
+	if (srv->cache.store) {
+		static const struct {
+			const char *name, *help;
+			size_t off;
+		} counters[] = {
+			{ "pullgate_cache_hits_total", "Requests answered from the cache.", offsetof(struct edge_cache_stats, hits) },
+			{ "pullgate_cache_misses_total", "Cacheable requests that went to the origin.", offsetof(struct edge_cache_stats, misses) },
+			{ "pullgate_cache_stale_served_total", "Stale responses served (stale-while-revalidate, stale-if-error).", offsetof(struct edge_cache_stats, stale_served) },
+			{ "pullgate_cache_revalidated_total", "Stored responses a 304 kept.", offsetof(struct edge_cache_stats, revalidated) },
+			{ "pullgate_cache_stored_total", "Responses stored.", offsetof(struct edge_cache_stats, stored) },
+			{ "pullgate_cache_collapsed_total", "Misses that waited for another pull of the same key.", offsetof(struct edge_cache_stats, collapsed) },
+			{ "pullgate_cache_served_bytes_total", "Body bytes served from the cache.", offsetof(struct edge_cache_stats, bytes_served) },
+		};
+		for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
+			uint64_t v = 0;
+			for (size_t i = 0; i < n; i++)
+				v += METRIC_GET(*(uint64_t *)((char *)&srv->workers[i].cstats + counters[c].off));
+			metrics_family(m, counters[c].name, "counter", counters[c].help);
+			metrics_sample(m, counters[c].name, (double)v, NULL);
+		}
+		struct cache_store_stats st;
+		cache_store_stats(srv->cache.store, &st);
+		metrics_family(m, "pullgate_cache_objects", "gauge", "Objects in the cache.");
+		metrics_sample(m, "pullgate_cache_objects", (double)st.objects, NULL);
+		metrics_family(m, "pullgate_cache_bytes", "gauge", "Bytes the cache holds, of pullgate_cache_max_bytes.");
+		metrics_sample(m, "pullgate_cache_bytes", (double)st.bytes, NULL);
+		metrics_family(m, "pullgate_cache_max_bytes", "gauge", "The cache's size.");
+		metrics_sample(m, "pullgate_cache_max_bytes", (double)st.max_bytes, NULL);
+		metrics_family(m, "pullgate_cache_evictions_total", "counter", "Objects evicted to stay within the size.");
+		metrics_sample(m, "pullgate_cache_evictions_total", (double)st.evictions, NULL);
+		metrics_family(m, "pullgate_cache_purged_total", "counter", "Objects removed by purges and invalidation.");
+		metrics_sample(m, "pullgate_cache_purged_total", (double)st.purged, NULL);
+	}
 	metrics_family(m, "pullgate_origin_pull_certificate_days_left", "gauge",
 		       "Whole days until an origin-pull client certificate expires.");
 	edge_tls_each_client_cert(srv->tls, cert_days_sample, m);
@@ -74,4 +109,20 @@ static void warn_expiry(void *arg, const char *file, int days)
 void edge_check_expiry(struct edge_server *srv)
 {
 	edge_tls_each_client_cert(srv->tls, warn_expiry, NULL);
+}
+
+long edge_admin_purge(void *arg, const char *param, const char *value)
+{
+	struct edge_server *srv = arg;
+	size_t n;
+	if (strcmp(param, "url") == 0 && value[0])
+		n = edge_cache_purge_url(&srv->cache, value);
+	else if (strcmp(param, "host") == 0 && value[0])
+		n = edge_cache_purge_host(&srv->cache, value);
+	else if (strcmp(param, "all") == 0)
+		n = edge_cache_purge_all(&srv->cache);
+	else
+		return -1;
+	log_info("purge %s%s%s: %zu object%s", param, value[0] ? " " : "", value, n, n == 1 ? "" : "s");
+	return (long)n;
 }

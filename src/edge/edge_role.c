@@ -11,6 +11,7 @@
 #include "core/hostname.h"
 #include "core/log.h"
 #include "edge/edge.h"
+#include "edge/edge_cache_int.h"
 
 static struct edge_conn *conn_of(struct proxy_session *s)
 {
@@ -87,13 +88,14 @@ static struct upstream_pool *edge_select_pool(struct proxy_session *s, const str
 static bool edge_drop_header(struct proxy_session *s, struct slice name)
 {
 	const char *ip_header = worker_of(s)->srv->conf->connecting_ip_header;
-	return ip_header && slice_eq_cstr_nocase(name, ip_header);
+	return (ip_header && slice_eq_cstr_nocase(name, ip_header)) || edge_cache_drop_header(s, name);
 }
 
 static bool edge_add_headers(struct proxy_session *s, struct buf *out)
 {
 	const char *ip_header = worker_of(s)->srv->conf->connecting_ip_header;
-	return !ip_header || buf_printf(out, "%s: %s\r\n", ip_header, s->peer_ip);
+	return (!ip_header || buf_printf(out, "%s: %s\r\n", ip_header, s->peer_ip)) &&
+	       edge_cache_add_headers(s, out);
 }
 
 static int edge_upstream_status(struct proxy_session *s, enum upstream_error err)
@@ -122,6 +124,8 @@ static void edge_on_close(struct proxy_session *s)
 	struct edge_conn *ec = conn_of(s);
 	if (!ec)
 		return;
+	edge_cache_req_free(ec->creq);
+	ec->creq = NULL;
 	if (ec->tls)
 		edge_tls_unref(ec->tls);
 	free(ec);
@@ -136,5 +140,10 @@ const struct proxy_role edge_role = {
 	.on_handshake_failed = edge_on_handshake_failed,
 	.select_pool = edge_select_pool,
 	.upstream_status = edge_upstream_status,
+	.cache_request = edge_cache_request,
+	.cache_response = edge_cache_response,
+	.response_headers = edge_cache_response_headers,
+	.cache_response_done = edge_cache_response_done,
+	.cache_upstream_failed = edge_cache_upstream_failed,
 	.on_close = edge_on_close,
 };

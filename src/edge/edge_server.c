@@ -142,6 +142,7 @@ static void edge_drain_worker(struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	ew->stopping = true;
+	edge_cache_refresh_abort_all(ew);
 	edge_stop_listeners(ew);
 	drain_sessions(&ew->pw, false);
 	drain_sessions(&ew->pw_plain, false);
@@ -153,6 +154,7 @@ static void edge_force_stop_worker(struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	ew->stopping = true;
+	edge_cache_refresh_abort_all(ew);
 	edge_stop_listeners(ew);
 	drain_sessions(&ew->pw, true);
 	drain_sessions(&ew->pw_plain, true);
@@ -182,6 +184,7 @@ static void edge_teardown_worker(struct daemon *d, struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	edge_stop_listeners(ew);
+	edge_cache_refresh_abort_all(ew);
 	edge_drain_pools(ew);
 	free(ew->tls_listeners);
 	free(ew->plain_listeners);
@@ -282,6 +285,7 @@ static int edge_control_start(struct daemon *d, struct loop *loop)
 	socklen_t len;
 	char err[256];
 	srv->admin.metrics = edge_metrics_write;
+	srv->admin.purge = edge_admin_purge;
 	srv->admin.arg = srv;
 	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
 	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
@@ -357,18 +361,26 @@ int edge_server_run(const struct edge_conf *conf, int workers)
 		.idle_ms = conf->timeouts.idle_ms,
 		.body_ms = conf->timeouts.body_ms,
 		.response_ms = conf->timeouts.origin_response_ms,
+		.wait_ms = conf->cache.collapse_wait_ms,
 	};
+	if (edge_cache_init(&srv.cache, &conf->cache) < 0) {
+		log_error("cannot allocate the cache");
+		edge_cache_destroy(&srv.cache);
+		return 1;
+	}
 	if (conf->listen_count)
 		srv.https_port = conf->listen[0].port;
 	if (edge_routes_build(&srv, err, sizeof err) < 0) {
 		log_error("%s", err);
 		edge_routes_free(&srv);
+		edge_cache_destroy(&srv.cache);
 		return 1;
 	}
 	srv.tls = edge_tls_build(conf, err, sizeof err);
 	if (!srv.tls) {
 		log_error("%s", err);
 		edge_routes_free(&srv);
+		edge_cache_destroy(&srv.cache);
 		return 1;
 	}
 	srv.worker_count = workers > 0 ? workers : conf->workers > 0 ? conf->workers : worker_default_count();
@@ -400,5 +412,6 @@ int edge_server_run(const struct edge_conf *conf, int workers)
 	free(srv.workers);
 	edge_tls_unref(srv.tls);
 	edge_routes_free(&srv);
+	edge_cache_destroy(&srv.cache);
 	return status;
 }

@@ -68,8 +68,69 @@ static void respond(struct admin_conn *c, int status, const char *type, const ch
 	c->answered = true;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes %XX and '+' of a query value into out; false when malformed. */
+static bool query_decode(struct slice in, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < in.len; i++) {
+		char ch = in.ptr[i];
+		if (ch == '%') {
+			if (i + 2 >= in.len)
+				return false;
+			int hi = hexval(in.ptr[i + 1]), lo = hexval(in.ptr[i + 2]);
+			if (hi < 0 || lo < 0)
+				return false;
+			ch = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (ch == '+') {
+			ch = ' ';
+		}
+		if (o + 1 >= cap || ch == '\0')
+			return false;
+		out[o++] = ch;
+	}
+	out[o] = '\0';
+	return true;
+}
+
+static void answer_purge(struct admin_conn *c, struct slice query)
+{
+	char param[16], value[2048];
+	const char *eq = memchr(query.ptr, '=', query.len);
+	size_t plen = eq ? (size_t)(eq - query.ptr) : query.len;
+	if (plen >= sizeof param) {
+		respond(c, 400, "text/plain", "bad purge parameter\n", 20);
+		return;
+	}
+	memcpy(param, query.ptr, plen);
+	param[plen] = '\0';
+	struct slice v = eq ? slice_make(eq + 1, (size_t)(query.ptr + query.len - eq - 1)) : SLICE_LIT("");
+	if (!query_decode(v, value, sizeof value)) {
+		respond(c, 400, "text/plain", "bad purge value\n", 16);
+		return;
+	}
+	long n = c->a->purge(c->a->arg, param, value);
+	if (n < 0) {
+		respond(c, 400, "text/plain", "use /purge?url=URL, /purge?host=HOST or /purge?all\n", 51);
+		return;
+	}
+	char body[64];
+	int len = snprintf(body, sizeof body, "purged %ld\n", n);
+	respond(c, 200, "text/plain", body, (size_t)len);
+}
+
 static void answer(struct admin_conn *c, const struct http_request *req)
 {
+	if (c->a->purge && req->method == HTTP_METHOD_POST && req->target.len >= 7 &&
+	    memcmp(req->target.ptr, "/purge?", 7) == 0) {
+		answer_purge(c, slice_make(req->target.ptr + 7, req->target.len - 7));
+		return;
+	}
 	struct slice t = req->target;
 	bool get = req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD;
 	if (get && slice_eq(t, SLICE_LIT("/metrics"))) {

@@ -20,6 +20,9 @@ struct admin_server {
 	struct loop *loop;
 	struct listener listener;
 	void (*metrics)(void *arg, struct metrics_text *out);
+	/* Optional (POST /purge?url=U | ?host=H | ?all): returns how many
+	 * objects went, or -1 when the parameter is not understood. */
+	long (*purge)(void *arg, const char *param, const char *value);
 	void *arg;
 	bool draining;
 	struct admin_conn *conns;

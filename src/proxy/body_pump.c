@@ -31,6 +31,8 @@ static void emit(struct body_pump *p, struct buf *out, const char *data, size_t 
 		buf_append(out, data, n);
 	}
 	p->moved += n;
+	if (p->tee)
+		p->tee(p->tee_arg, data, n);
 }
 
 /* How many data bytes out can take now, framing included. */

@@ -23,6 +23,9 @@ struct body_pump {
 	bool input_done;             /* the whole body was read from in */
 	bool done;                   /* ... and its framing written to out */
 	uint64_t moved;              /* body bytes moved so far */
+	/* Optional: sees every decoded body byte as it moves (the cache's copy). */
+	void (*tee)(void *arg, const char *p, size_t n);
+	void *tee_arg;
 };
 
 void body_pump_init(struct body_pump *p, enum http_body_kind kind, uint64_t length, bool out_chunked);

@@ -76,6 +76,52 @@ static void session_free_task(struct task *t)
 	free(t->data);
 }
 
+void session_serve_release(struct proxy_session *s)
+{
+	if (!s->serving)
+		return;
+	s->serving = false;
+	if (s->serve_release)
+		s->serve_release(s->serve_arg);
+	s->serve_ptr = NULL;
+	s->serve_release = NULL;
+}
+
+void proxy_session_serve(struct proxy_session *s, const char *body, size_t len,
+			 void (*release)(void *arg), void *arg)
+{
+	session_serve_release(s);
+	s->serve_ptr = body;
+	s->serve_len = len;
+	s->serve_off = 0;
+	s->serve_release = release;
+	s->serve_arg = arg;
+	s->serving = true;
+}
+
+void proxy_session_resume(struct proxy_session *s)
+{
+	if (s->phase != SESSION_WAIT)
+		return;
+	s->phase = SESSION_HEAD;
+	timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);
+	task_defer(s->pw->loop, &s->run_task);
+}
+
+/* Copies a memory response body into cout. */
+static bool session_serve_pump(struct proxy_session *s)
+{
+	size_t n = s->serve_len - s->serve_off;
+	size_t room = buf_space(&s->cout);
+	if (n > room)
+		n = room;
+	if (n == 0)
+		return false;
+	buf_append(&s->cout, s->serve_ptr + s->serve_off, n);
+	s->serve_off += n;
+	return true;
+}
+
 void proxy_session_close(struct proxy_session *s, const char *reason)
 {
 	if (s->phase == SESSION_CLOSED)
@@ -97,6 +143,11 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 	buf_free(&s->uin);
 	buf_free(&s->uout);
 	buf_free(&s->retry_head);
+	if (s->resp_relaying && pw->role->cache_response_done) {
+		s->resp_relaying = false;
+		pw->role->cache_response_done(s, false);
+	}
+	session_serve_release(s);
 	if (pw->role->on_close)
 		pw->role->on_close(s);
 	if (s->prev)
@@ -235,6 +286,12 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 /* Ends the request in flight once its response is wholly in cout. */
 static void session_finish_request(struct proxy_session *s)
 {
+	if (s->resp_relaying) {
+		s->resp_relaying = false;
+		if (s->pw->role->cache_response_done)
+			s->pw->role->cache_response_done(s, true);
+	}
+	session_serve_release(s);
 	if (s->up) {
 		bool reusable = s->resp_keep_upstream && s->req_sent && buf_len(&s->uin) == 0;
 		upstream_release(s->up, reusable);
@@ -333,6 +390,12 @@ static void upstream_failed(struct proxy_session *s, enum upstream_error err, co
 	}
 	if (s->resp_started) {
 		proxy_session_close(s, upstream_error_name(err)); /* a response cannot change status midway */
+		return;
+	}
+	if (s->pw->role->cache_upstream_failed && s->pw->role->cache_upstream_failed(s, err)) {
+		s->resp_started = true;
+		body_pump_init(&s->resp_body, HTTP_BODY_NONE, 0, false);
+		task_defer(s->pw->loop, &s->run_task);
 		return;
 	}
 	int status = s->pw->role->upstream_status ? s->pw->role->upstream_status(s, err)
@@ -555,13 +618,19 @@ void session_run(struct proxy_session *s)
 			progress = true;
 			break;
 		}
+		case SESSION_WAIT:
+			break;
 		case SESSION_FORWARD:
-			if (!s->req_body.input_done)
+			if (!s->req_body.input_done && s->up)
 				progress |= client_read(s);
 			if (s->phase != SESSION_FORWARD)
 				break;
-			progress |= session_forward(s);
-			if (s->phase == SESSION_FORWARD && s->resp_started && s->resp_body.done) {
+			if (s->up)
+				progress |= session_forward(s);
+			if (s->phase == SESSION_FORWARD && s->serving)
+				progress |= session_serve_pump(s);
+			if (s->phase == SESSION_FORWARD && s->resp_started && s->resp_body.done &&
+			    (!s->serving || s->serve_off == s->serve_len)) {
 				session_finish_request(s);
 				progress = true;
 			}
@@ -604,6 +673,9 @@ static void session_timer_fired(struct timer *t)
 			s->pw->role->on_handshake_failed(s);
 		}
 		proxy_session_close(s, "handshake timeout");
+		break;
+	case SESSION_WAIT:
+		proxy_session_resume(s); /* waited long enough: the role pulls itself */
 		break;
 	case SESSION_HEAD:
 		if (buf_len(&s->cin)) {

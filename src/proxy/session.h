@@ -31,6 +31,7 @@ struct proxy_limits {
 	uint32_t idle_ms;
 	uint32_t body_ms;
 	uint32_t response_ms;       /* request sent -> response head */
+	uint32_t wait_ms;           /* a parked request's longest wait (collapsed misses) */
 };
 
 struct proxy_role {
@@ -48,6 +49,22 @@ struct proxy_role {
 	struct upstream_pool *(*select_pool)(struct proxy_session *s, const struct http_request *req);
 	/* The status for a failed pull (NULL: 504 for timeouts, else 502). */
 	int (*upstream_status)(struct proxy_session *s, enum upstream_error err);
+	/* Cache hooks (all optional). Before a request is forwarded: 0 to
+	 * forward it, PROXY_SERVED when the role answered it (response head in
+	 * cout, body set with proxy_session_serve), PROXY_WAIT to park the
+	 * request until the role calls proxy_session_resume. */
+	int (*cache_request)(struct proxy_session *s, const struct http_request *req, size_t head_len);
+	/* A final response head from upstream, before it is relayed: 0 to relay
+	 * it (the role may set s->tee), PROXY_SERVED when the role answered
+	 * from elsewhere instead (the upstream response is dropped). */
+	int (*cache_response)(struct proxy_session *s);
+	/* Extra headers for a relayed response head (Cache-Status). */
+	bool (*response_headers)(struct proxy_session *s, struct buf *out);
+	/* The relayed response ended: wholly (complete) or cut short. */
+	void (*cache_response_done)(struct proxy_session *s, bool complete);
+	/* A pull failed before its response started: true when the role
+	 * answered instead (stale-if-error). */
+	bool (*cache_upstream_failed)(struct proxy_session *s, enum upstream_error err);
 	/* Releases the role's per-session state. */
 	void (*on_close)(struct proxy_session *s);
 };
@@ -77,8 +94,12 @@ struct proxy_worker {
 	struct proxy_stats stats;
 };
 
+#define PROXY_SERVED 1
+#define PROXY_WAIT 2
+
 enum session_phase {
 	SESSION_HANDSHAKE,
+	SESSION_WAIT,     /* a request parked by the role (a collapsed cache miss) */
 	SESSION_HEAD,     /* waiting for (or parsing) a request head */
 	SESSION_FORWARD,  /* a request is in flight */
 	SESSION_FLUSH,    /* writing a final response before closing */
@@ -133,7 +154,25 @@ struct proxy_session {
 	struct body_pump resp_body;
 	bool resp_done;
 	bool resp_keep_upstream;
+	bool resp_relaying;    /* an upstream response is being relayed (cache_response_done due) */
+
+	/* A response body from memory (the cache): copied into cout, then
+	 * serve_release(serve_arg). */
+	const char *serve_ptr;
+	size_t serve_len, serve_off;
+	void (*serve_release)(void *arg);
+	void *serve_arg;
+	bool serving;
+	/* The tee the role asks for on the relayed response body. */
+	void (*tee)(void *arg, const char *p, size_t n);
+	void *tee_arg;
 };
+
+/* Sets the body a role's PROXY_SERVED response sends after its head. */
+void proxy_session_serve(struct proxy_session *s, const char *body, size_t len,
+			 void (*release)(void *arg), void *arg);
+/* Resumes a request parked with PROXY_WAIT (on the session's own thread). */
+void proxy_session_resume(struct proxy_session *s);
 
 /* Starts a session on an accepted socket; the transport is set up by the
  * caller (plain or TLS). Takes the transport. */
@@ -152,5 +191,6 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 int session_parse_response(struct proxy_session *s);
 bool session_forward_head(struct proxy_session *s, size_t head_len);
 bool session_acquire_upstream(struct proxy_session *s);
+void session_serve_release(struct proxy_session *s);
 
 #endif

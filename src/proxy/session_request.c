@@ -129,6 +129,30 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 		proxy_session_close(s, "out of memory");
 		return -1;
 	}
+	s->pool = s->pw->role->select_pool ? s->pw->role->select_pool(s, req) : s->pw->pool;
+	if (!s->pool)
+		return session_respond_error(s, 502, "no upstream for this request") ? 0 : -1;
+	s->tee = NULL;
+	s->tee_arg = NULL;
+	int cached = s->pw->role->cache_request ? s->pw->role->cache_request(s, req, head_len) : 0;
+	if (cached == PROXY_WAIT) {
+		/* The head stays in cin; proxy_session_resume parses it again. */
+		s->phase = SESSION_WAIT;
+		timer_arm(s->pw->loop, &s->timer, lim->wait_ms ? lim->wait_ms : 1);
+		return 0;
+	}
+	if (cached == PROXY_SERVED) {
+		if (req->body != HTTP_BODY_NONE)
+			s->close_after = true; /* its body is not read */
+		buf_consume(&s->cin, head_len);
+		body_pump_init(&s->req_body, HTTP_BODY_NONE, 0, false);
+		s->req_sent = true;
+		body_pump_init(&s->resp_body, HTTP_BODY_NONE, 0, false);
+		s->resp_started = true;
+		s->phase = SESSION_FORWARD;
+		timer_arm(s->pw->loop, &s->timer, lim->body_ms);
+		return 0;
+	}
 	buf_reset(&s->uout);
 	if (!session_forward_head(s, head_len))
 		return 0;
@@ -137,9 +161,6 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 		if (buf_ensure(&s->retry_head, buf_len(&s->uout)))
 			buf_append(&s->retry_head, buf_rd(&s->uout), buf_len(&s->uout));
 	}
-	s->pool = s->pw->role->select_pool ? s->pw->role->select_pool(s, req) : s->pw->pool;
-	if (!s->pool)
-		return session_respond_error(s, 502, "no upstream for this request") ? 0 : -1;
 	body_pump_init(&s->req_body, req->body, req->content_length, req->body == HTTP_BODY_CHUNKED);
 	bool expect = req->expect_continue && req->body != HTTP_BODY_NONE;
 	buf_consume(&s->cin, head_len); /* req's slices are dead from here on */

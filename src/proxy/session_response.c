@@ -44,6 +44,8 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
 		ok = buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)r->content_length);
 	if (ok && out_chunked)
 		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+	if (ok && s->pw->role->response_headers)
+		ok = s->pw->role->response_headers(s, out);
 	if (ok && s->close_after)
 		ok = buf_append_str(out, "Connection: close\r\n");
 	else if (ok && s->minor_version == 0)
@@ -88,6 +90,22 @@ int session_parse_response(struct proxy_session *s)
 			}
 			return 0;
 		}
+		if (s->pw->role->cache_response && s->pw->role->cache_response(s) == PROXY_SERVED) {
+			/* Answered from the cache (a 304 revalidation, stale-if-error):
+			 * the upstream response is dropped, and its connection with it
+			 * when a body would follow. */
+			s->status = s->resp.status;
+			buf_consume(&s->uin, (size_t)r);
+			s->resp_keep_upstream = s->resp.body == HTTP_BODY_NONE && s->resp.keep_alive;
+			body_pump_init(&s->resp_body, HTTP_BODY_NONE, 0, false);
+			s->resp_started = true;
+			timer_disarm(s->pw->loop, &s->up->timer);
+			if (!s->resp_keep_upstream) {
+				upstream_release(s->up, false);
+				s->up = NULL;
+			}
+			return 1;
+		}
 		bool http10 = s->minor_version == 0;
 		enum http_body_kind kind = s->resp.body;
 		bool out_chunked = !http10 && (kind == HTTP_BODY_CHUNKED || kind == HTTP_BODY_CLOSE);
@@ -104,6 +122,9 @@ int session_parse_response(struct proxy_session *s)
 		METRIC_INC(s->pw->stats.responses[s->status / 100]);
 		buf_consume(&s->uin, (size_t)r);
 		body_pump_init(&s->resp_body, kind, s->resp.content_length, out_chunked);
+		s->resp_body.tee = s->tee;
+		s->resp_body.tee_arg = s->tee_arg;
+		s->resp_relaying = true;
 		s->resp_started = true;
 		timer_disarm(s->pw->loop, &s->up->timer);
 		return 1;

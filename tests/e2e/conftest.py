@@ -15,6 +15,8 @@ from lib import procs  # noqa: E402
 from lib.app import OriginApp  # noqa: E402
 from lib.guard import GuardFactory  # noqa: E402
 from lib.pki import Pki, SessionPki  # noqa: E402
+# The edge tests' fixtures: edge_pki, module_edges, edges.
+from lib.edge import edge_pki, edges, module_edges  # noqa: E402,F401
 
 
 def _binary():

@@ -15,8 +15,7 @@ import pytest
 
 from lib.app import header_values
 from lib.client import Conn
-from lib.edge import (TlsOrigin, edge_pki, module_edges, plain_fp, record, visit,  # noqa: F401
-                      visitor_context, zone)
+from lib.edge import TlsOrigin, plain_fp, record, visit, visitor_context, zone
 
 SOURCES = ["global", "zone", "hostname"]
 
@@ -208,3 +207,31 @@ def test_pools_and_sessions_not_shared(module_edges, edge_pki, counting_origin, 
             host = dict((k.lower(), v) for k, v in entry["headers"])["host"]
             firsts.setdefault(host, entry["tls"]["resumed"])
         assert firsts == {"www.a.test": False, "www.b.test": False}, firsts
+
+
+def test_pools_per_origin_sni(module_edges, edge_pki, counting_origin):
+    """Two records of one zone pulling from the same origin address with
+    different origin_sni use two pools: each request arrives over a
+    connection made with its own record's SNI, interleaved over keep-alive;
+    a record naming the origin by IP sends no SNI at all."""
+    o = counting_origin
+    addr = o.tls_address
+    zones = [zone("a.test", edge_pki.zone_a, [
+        record("one.a.test", addr, origin_sni="one.origin.test"),
+        record("two.a.test", addr, origin_sni="two.origin.test"),
+        record("ip.a.test", addr),
+    ], origin_pull="zone", client_certificate=edge_pki.client_pair(edge_pki.zone_a_client))]
+    e = module_edges.start(zones, name="edge-sni-pools")
+    expected = {"one.a.test": "one.origin.test", "two.a.test": "two.origin.test",
+                "ip.a.test": None}
+    before, tls_before = o.count(), o.tls_counts()
+    with Conn.tls(e.port, visitor_context(edge_pki), sni="one.a.test") as c:
+        for i in range(3):
+            for host in expected:
+                assert c.request("GET", "/?i=%d" % i, host=host).status == 200
+    entries = o.log(before)
+    assert len(entries) == 9
+    for entry in entries:
+        host = dict((k.lower(), v) for k, v in entry["headers"])["host"]
+        assert entry["tls"]["sni"] == expected[host], entry
+    assert o.tls_counts()["handshakes"] - tls_before["handshakes"] == 3

@@ -20,8 +20,8 @@ import pytest
 
 from lib.app import header_values
 from lib.client import attempt, client_context
-from lib.edge import (GLOBAL_CLIENT, ORIGIN_NAME, TlsOrigin, edge_pki, handshake_error,  # noqa: F401
-                      module_edges, plain_fp, record, visit, visitor_context, zone)
+from lib.edge import (GLOBAL_CLIENT, ORIGIN_NAME, TlsOrigin, handshake_error, plain_fp, record,
+                      visit, visitor_context, zone)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,8 @@ def diagrams(module_edges, edge_pki, guard, open_origin):
             record("www.b.test", open_origin.tls_address),
         ], ssl="full", origin_pull="off"),
     ]
-    return module_edges.start(zones, client_certificate=edge_pki.client_pair(edge_pki.global_client))
+    return module_edges.start(zones,
+                              client_certificate=edge_pki.client_pair(edge_pki.global_client))
 
 
 def stranger(port, pki, sni):

@@ -12,8 +12,7 @@ import os
 
 import pytest
 
-from lib.edge import (GLOBAL_CLIENT, edge_pki, module_edges, record, visit,  # noqa: F401
-                      zone)
+from lib.edge import GLOBAL_CLIENT, record, visit, zone
 from lib.peers import NginxTlsOrigin
 
 
@@ -34,7 +33,8 @@ def edge(module_edges, edge_pki, pki, nginx):
         record("other.a.test", addr, origin_pull="hostname",
                client_certificate=edge_pki.client_pair(pki.other)),
     ], origin_pull="global")]
-    return module_edges.start(zones, client_certificate=edge_pki.client_pair(edge_pki.global_client))
+    return module_edges.start(zones,
+                              client_certificate=edge_pki.client_pair(edge_pki.global_client))
 
 
 def test_nginx_sees_edge_certificate(edge, edge_pki, nginx):

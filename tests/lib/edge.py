@@ -3,8 +3,8 @@ tests add to the session's PKI, edge configurations (zones and records as
 dicts, written as YAML), the edge process and its log, the TLS origin
 (tls_origin.py), and a visitor that connects with an SNI and a Host.
 
-The fixtures at the bottom are imported by the tests/e2e/test_edge_*.py
-modules (`from lib.edge import edge_pki, edges  # noqa: F401`)."""
+The fixtures at the bottom (edge_pki, module_edges, edges) are made
+available to every test by tests/e2e/conftest.py."""
 import copy
 import os
 import re
@@ -235,12 +235,15 @@ class EdgeFactory:
     def close(self):
         reports = []
         for e in self.edges:
-            e.stop()
+            rc = e.stop()
             r = e.proc.sanitizer_report()
             if r:
                 reports.append("%s (pid %d):\n%s" % (e.proc.name, e.pid, r))
+            elif rc != 0:
+                reports.append("%s (pid %d) exited %s on SIGTERM:\n%s"
+                               % (e.proc.name, e.pid, rc, e.proc.tail(20)))
         self.edges = []
-        assert not reports, "sanitizer reports from pullgate edge:\n" + "\n".join(reports)
+        assert not reports, "pullgate edge at the end of its scope:\n" + "\n".join(reports)
 
 
 # -- a TLS origin -----------------------------------------------------------------
@@ -269,6 +272,16 @@ class TlsOrigin(OriginApp):
 
     def tls_counts(self):
         return self.get_json("/tls")
+
+    def wait_refused(self, before, timeout=5.0):
+        """Polls until the origin has counted a refused handshake more than
+        the counts before had (it counts in the connection's own thread,
+        possibly after the peer already saw the alert); the new counts."""
+        def more():
+            c = self.tls_counts()
+            return c if c["refused"] > before["refused"] else None
+        return waiting.wait_for(more, timeout, "a refused handshake at the TLS origin %s"
+                                % self.tls_address)
 
 
 # -- visitors ---------------------------------------------------------------------
@@ -323,16 +336,10 @@ def served_certificate(port, sni, epki):
 
 # -- fixtures (imported by the edge test modules) -------------------------------------
 
-_pki_cache = {}
-
-
 @pytest.fixture(scope="session")
 def edge_pki(pki, pullgate_bin, session_dir):
     """The edge tests' certificates (EdgePki), made once per session."""
-    d = os.path.join(session_dir, "edge-pki")
-    if d not in _pki_cache:
-        _pki_cache[d] = EdgePki(pki, pullgate_bin, d)
-    return _pki_cache[d]
+    return EdgePki(pki, pullgate_bin, os.path.join(session_dir, "edge-pki"))
 
 
 @pytest.fixture(scope="module")

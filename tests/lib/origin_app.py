@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import json
 import os
-import socket
 import socketserver
 import sys
 import threading

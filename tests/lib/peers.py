@@ -78,7 +78,8 @@ class NginxTlsOrigin(_Peer):
         {verify}
         location / {{
             default_type text/plain;
-            return 200 "subject=$ssl_client_s_dn verify=$ssl_client_verify proto=$ssl_protocol host=$host\\n";
+            return 200 "subject=$ssl_client_s_dn verify=$ssl_client_verify
+proto=$ssl_protocol host=$host\\n";
         }}
     }}""".format(port=self.port, cert=server_cert.cert, key=server_cert.key,
                  protocols=protocols, verify=verify)

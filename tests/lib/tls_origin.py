@@ -6,9 +6,12 @@ certificate, optionally limited to one TLS version.
 
 The same app state is served on two ports: the TLS port the edge pulls from,
 and a plain control port the tests query (/count, /log and /tls, which
-answers {"handshakes": N, "refused": M, "resumed": K, "errors": [...]}).
-Each logged request also carries "tls": {"version", "client_subject",
-"resumed"} of the connection it came over ("tls": null on the control port).
+answers {"handshakes": N, "refused": M, "resumed": K, "closed": C, "errors":
+[...]}: refused counts handshakes that failed with a TLS error, closed those
+the peer ended without one, like a readiness probe's bare TCP connect).
+Each logged request also carries "tls": {"version", "sni", "client_subject",
+"resumed"} of the connection it came over ("tls": null on the control port;
+"sni": null when the client sent none).
 
 Run: tls_origin.py --listen 127.0.0.1:PORT --control 127.0.0.1:PORT
                    --cert FILE --key FILE [--client-ca FILE] [--tls-max 1.2|1.3]
@@ -31,17 +34,20 @@ class TlsAppState(origin_app.AppState):
         self.handshakes = 0
         self.refused = 0
         self.resumed = 0
+        self.closed = 0
         self.errors = []
 
     def record(self, entry):
         entry["tls"] = getattr(_conn_info, "tls", None)
         super().record(entry)
 
-    def handshake(self, ok, resumed=False, error=""):
+    def handshake(self, ok, resumed=False, error="", closed=False):
         with self.lock:
             if ok:
                 self.handshakes += 1
                 self.resumed += 1 if resumed else 0
+            elif closed:
+                self.closed += 1
             else:
                 self.refused += 1
                 self.errors.append(error[:300])
@@ -49,7 +55,8 @@ class TlsAppState(origin_app.AppState):
     def tls_counts(self):
         with self.lock:
             return {"handshakes": self.handshakes, "refused": self.refused,
-                    "resumed": self.resumed, "errors": list(self.errors)}
+                    "resumed": self.resumed, "closed": self.closed,
+                    "errors": list(self.errors)}
 
 
 class Handler(origin_app.Handler):
@@ -94,6 +101,9 @@ class TlsServer(origin_app.TcpServer):
         request.settimeout(10)
         try:
             request.do_handshake()
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError) as e:
+            self.state.handshake(False, error=str(e), closed=True)
+            return
         except (ssl.SSLError, OSError) as e:
             self.state.handshake(False, error=str(e))
             return
@@ -104,17 +114,22 @@ class TlsServer(origin_app.TcpServer):
             peer = request.getpeercert()
         except (ValueError, ssl.SSLError):
             peer = None
-        _conn_info.tls = {"version": request.version(), "client_subject": _subject(peer),
-                          "resumed": request.session_reused}
+        _conn_info.tls = {"version": request.version(), "sni": getattr(request, "sni", None),
+                          "client_subject": _subject(peer), "resumed": request.session_reused}
         super().finish_request(request, client_address)
 
     def handle_error(self, request, client_address):
         pass  # a peer that resets mid-request is a test's business, not ours
 
 
+def _note_sni(sock, name, ctx):
+    sock.sni = name
+
+
 def make_context(cert, key, client_ca=None, tls_max=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    ctx.sni_callback = _note_sni
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if tls_max == "1.2":
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2

@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""make bench: pullgate against nginx and HAProxy on this machine, per core.
+
+Each role (guard, edge) starts the three systems side by side, pinned to the
+server core with one worker each, in front of the same nginx origin on the
+client core; wrk, on the client core too, runs each scenario against them in
+turn (warm-up, then BENCH_RUNS runs of BENCH_SECONDS, alternating systems),
+and the medians go into a table written to bench/results/ and printed.
+
+Settings (environment): BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_WARMUP (2),
+BENCH_CONNS (50), BENCH_IDLE_CONNS (2000), BENCH_LAT_CONNS (20),
+BENCH_LAT_DELAY_MS (10), BENCH_ROLES (guard,edge), BENCH_SYSTEMS
+(pullgate,nginx,haproxy), BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1),
+BENCH_PULLGATE_CACHE (0: pullgate's edge has no cache, its hit rows say so),
+BENCH_QUICK=1 (1 s runs, one run each, 200 idle connections: a trial).
+"""
+import atexit
+import os
+import shutil
+import signal
+import sys
+import time
+
+from bench_load import Wrk, client_context, crypto_ceiling, idle_connection_kib
+from bench_procs import Procs, status_kib
+from bench_report import Scenario, write_report
+import bench_systems as bs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def setting(name, default, quick=None):
+    if name in os.environ and os.environ[name] != "":
+        return type(default)(os.environ[name])
+    if quick is not None and os.environ.get("BENCH_QUICK") == "1":
+        return quick
+    return default
+
+
+class Settings:
+    def __init__(self):
+        self.quick = os.environ.get("BENCH_QUICK") == "1"
+        self.seconds = setting("BENCH_SECONDS", 5, 1)
+        self.runs = setting("BENCH_RUNS", 3, 1)
+        self.warmup = setting("BENCH_WARMUP", 2, 1)
+        self.conns = setting("BENCH_CONNS", 50)
+        self.idle_conns = setting("BENCH_IDLE_CONNS", 2000, 200)
+        self.lat_conns = setting("BENCH_LAT_CONNS", 20)
+        self.lat_delay_ms = setting("BENCH_LAT_DELAY_MS", 10)
+        self.roles = setting("BENCH_ROLES", "guard,edge").split(",")
+        self.systems = [s for s in setting("BENCH_SYSTEMS", ",".join(bs.SYSTEMS)).split(",")
+                        if s in bs.SYSTEMS]
+        ncpu = os.cpu_count() or 1
+        self.server_cpu = setting("BENCH_SERVER_CPU", 0)
+        self.client_cpu = setting("BENCH_CLIENT_CPU", 1 if ncpu > 1 else 0)
+        self.pg_cache = setting("BENCH_PULLGATE_CACHE", 0) == 1
+
+
+def scenarios(st):
+    c, lc = st.conns, st.lat_conns
+    return [
+        Scenario("guard", "g_ka_1k", "keep-alive requests/s, 1 KiB", "/cache/1k", conns=c),
+        Scenario("guard", "g_ka_100k", "keep-alive requests/s, 100 KiB", "/cache/100k", conns=c),
+        Scenario("guard", "g_full", "full mutual-TLS handshakes/s (new connection per 1 KiB request)",
+                 "/cache/1k", conns=c, close=True, resume=False),
+        Scenario("guard", "g_resumed", "resumed mutual-TLS handshakes/s (new connection per 1 KiB request)",
+                 "/cache/1k", conns=c, close=True, resume=True),
+        Scenario("guard", "g_lat", "latency p50 / p99 ms, 1 KiB keep-alive, fixed moderate rate",
+                 "/cache/1k", conns=lc, latency=True),
+        Scenario("edge", "e_miss_1k", "origin pulls/s, 1 KiB (every request a miss)", "/nostore/1k", conns=c),
+        Scenario("edge", "e_miss_100k", "origin pulls/s, 100 KiB (every request a miss)",
+                 "/nostore/100k", conns=c),
+        Scenario("edge", "e_hit_1k", "cache hits/s, 1 KiB", "/cache/1k", conns=c, hit=True),
+        Scenario("edge", "e_hit_100k", "cache hits/s, 100 KiB", "/cache/100k", conns=c, hit=True),
+        Scenario("edge", "e_lat", "latency p50 / p99 ms, 1 KiB pulls, fixed moderate rate",
+                 "/nostore/1k", conns=lc, latency=True),
+    ]
+
+
+def applies(st, sc, system):
+    """pullgate's edge has no cache yet: its hit rows are not measured."""
+    return not (sc.hit and system == "pullgate" and not st.pg_cache)
+
+
+def progress(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Run:
+    def __init__(self, st, env, wrk):
+        self.st = st
+        self.env = env
+        self.wrk = wrk
+        self.results = {}     # scenario key -> system -> [WrkResult]
+        self.hwm = {}         # (role, system) -> KiB
+        self.idle = {}        # (role, system) -> (KiB per connection, count)
+        self.tls = {}         # (role, system) -> "TLSv1.3 TLS_AES_256_GCM_SHA384"
+
+    def applies(self, sc, system):
+        return applies(self.st, sc, system)
+
+    def load(self, sc, s, seconds):
+        e = self.env
+        cert = key = None
+        if sc.role == "guard":
+            cert, key = e.cert("client.pem"), e.cert("client.key")
+        script = os.path.join(bs.HERE, "conf", "latency.lua") if sc.latency else None
+        return self.wrk.run(s.pid, "https://localhost:%d%s" % (s.port, sc.path), seconds,
+                            sc.conns, cert=cert, key=key, resume=sc.resume, close=sc.close,
+                            script=script,
+                            env_extra={"BENCH_LAT_DELAY_MS": str(self.st.lat_delay_ms)})
+
+    def start_role(self, role, guard_port):
+        servers = []
+        for name in self.st.systems:
+            s = bs.start_system(self.env, name, role, guard_port)
+            self.tls[(role, name)] = bs.check_system(self.env, s)
+            servers.append(s)
+        return servers
+
+    def stop(self, servers):
+        for s in servers:
+            self.env.procs.stop(s.proc)
+
+    def role(self, role, scs):
+        st, e = self.st, self.env
+        fixture = None
+        guard_port = None
+        if role == "edge":
+            guard_port, fixture = bs.start_fixture_guard(e)
+        servers = self.start_role(role, guard_port)
+        for sc in scs:
+            active = [s for s in servers if self.applies(sc, s.name)]
+            for s in active:
+                self.load(sc, s, st.warmup)
+            per = self.results.setdefault(sc.key, {})
+            for r in range(st.runs):
+                # Rotate the order so no system always runs first.
+                for s in active[r % len(active):] + active[:r % len(active)]:
+                    res = self.load(sc, s, st.seconds)
+                    per.setdefault(s.name, []).append(res)
+                    progress("  %-5s %-22s %-8s run %d/%d: %9.0f req/s  server %3.0f%%  wrk %3.0f%%  "
+                             "core%d %3.0f%%  other on core%d %3.0f%%%s%s" % (
+                                 role, sc.key, s.name, r + 1, st.runs, res.rps, res.server_pct,
+                                 res.client_pct, st.client_cpu, res.client_core_pct, st.server_cpu, res.other_pct,
+                                 "  p50 %.2f p99 %.2f ms" % (res.p50_ms or 0, res.p99_ms or 0)
+                                 if sc.latency else "",
+                                 "  ERRORS %d" % res.errors if res.errors else ""))
+                    if res.errors and not res.rps:
+                        progress(res.raw)
+        for s in servers:
+            self.hwm[(role, s.name)] = status_kib(s.pid, "VmHWM")
+        self.stop(servers)
+        # Idle connections on fresh processes, so memory freed after the load
+        # (and kept by the allocator) does not hide what a connection costs.
+        servers = self.start_role(role, guard_port)
+        ca = e.cert("ca.pem")
+        ctx = (client_context(ca, e.cert("client.pem"), e.cert("client.key"))
+               if role == "guard" else client_context(ca))
+        for s in servers:
+            kib, n = idle_connection_kib(s.pid, s.port, ctx, "/cache/1k", st.idle_conns, 60)
+            self.idle[(role, s.name)] = (kib, n)
+            progress("  %-5s idle TLS connections  %-8s %d open: %.1f KiB each" % (role, s.name, n, kib))
+        self.stop(servers)
+        if fixture is not None:
+            e.procs.stop(fixture)
+
+
+def main():
+    st = Settings()
+    pg = os.environ.get("PULLGATE_BIN", os.path.join(ROOT, "build", "pullgate"))
+    if not os.access(pg, os.X_OK):
+        sys.exit("bench: %s is missing: run make bench (it builds it first)" % pg)
+    shim = os.environ.get("BENCH_SHIM", os.path.join(ROOT, "build", "bench", "tls_client_shim.so"))
+    if not os.path.exists(shim):
+        sys.exit("bench: %s is missing: run bench/run.sh (it builds it)" % shim)
+    if st.server_cpu == st.client_cpu:
+        progress("bench: WARNING: one core only: server and load share it")
+    # The driver runs on the client core: it never takes time from a server.
+    os.sched_setaffinity(0, {st.client_cpu})
+    work = os.path.join(ROOT, "build", "bench", "work")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(work, "logs"))
+    procs = Procs(os.path.join(work, "logs"))
+    atexit.register(procs.stop_all)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: sys.exit(130))
+    started = time.time()
+
+    env = bs.Env(pg, work, procs, st.server_cpu, st.client_cpu)
+    wrk = Wrk(shim, st.server_cpu, st.client_cpu, work)
+    all_sc = [sc for sc in scenarios(st) if sc.role in st.roles]
+    n_loads = sum(1 for sc in all_sc for s in st.systems if applies(st, sc, s))
+    progress("bench: %d scenario x system pairs, %d x %d s runs each after %d s warm-up "
+             "(about %.0f min in all)" % (n_loads, st.runs, st.seconds, st.warmup,
+                                          (n_loads * (st.runs * st.seconds + st.warmup) + 60) / 60))
+    key_type = bs.make_pki(env)
+    bs.make_objects(env)
+    bs.start_origin(env)
+    progress("bench: crypto ceiling (openssl speed on core %d)" % st.server_cpu)
+    ceiling = crypto_ceiling(st.server_cpu, 1 if st.quick else 2)
+    run = Run(st, env, wrk)
+    for role in ("guard", "edge"):
+        scs = [sc for sc in all_sc if sc.role == role]
+        if scs:
+            progress("bench: %s role" % role)
+            run.role(role, scs)
+    procs.stop_all()
+    text, path = write_report(ROOT, st, env, run, all_sc, ceiling, key_type,
+                              bs.version_lines(env), time.time() - started)
+    print(text)
+    progress("bench: written to %s (logs and configurations in %s)" % (os.path.relpath(path, ROOT), work))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+/* cache_fill: see cache_fill.h. A small sharded table of fills in flight. */
+#include "cache/cache_fill.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/cache_store.h"
+
+struct cache_fill {
+	char *key;
+	size_t key_len;
+	uint64_t hash;
+	struct cache_waiter *waiters;
+	struct cache_fill *next;
+	unsigned shard;
+};
+
+struct fill_shard {
+	pthread_mutex_t lock;
+	struct cache_fill *list; /* few fills are in flight at once */
+};
+
+struct cache_fills {
+	unsigned count;
+	struct fill_shard *shards;
+};
+
+struct cache_fills *cache_fills_new(unsigned shard_count)
+{
+	struct cache_fills *fs = calloc(1, sizeof *fs);
+	if (!fs)
+		return NULL;
+	fs->count = shard_count ? shard_count : 1;
+	fs->shards = calloc(fs->count, sizeof *fs->shards);
+	if (!fs->shards) {
+		free(fs);
+		return NULL;
+	}
+	for (unsigned i = 0; i < fs->count; i++)
+		pthread_mutex_init(&fs->shards[i].lock, NULL);
+	return fs;
+}
+
+void cache_fills_free(struct cache_fills *fs)
+{
+	if (!fs)
+		return;
+	for (unsigned i = 0; i < fs->count; i++) {
+		struct cache_fill *f = fs->shards[i].list;
+		while (f) {
+			struct cache_fill *n = f->next;
+			free(f->key);
+			free(f);
+			f = n;
+		}
+		pthread_mutex_destroy(&fs->shards[i].lock);
+	}
+	free(fs->shards);
+	free(fs);
+}
+
+enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, size_t len,
+				     struct cache_waiter *w, struct cache_fill **fill)
+{
+	*fill = NULL;
+	uint64_t h = cache_key_hash(key, len);
+	unsigned si = (unsigned)(h % fs->count);
+	struct fill_shard *sh = &fs->shards[si];
+	pthread_mutex_lock(&sh->lock);
+	for (struct cache_fill *f = sh->list; f; f = f->next) {
+		if (f->key_len == len && memcmp(f->key, key, len) == 0) {
+			w->next = f->waiters;
+			f->waiters = w;
+			pthread_mutex_unlock(&sh->lock);
+			return CACHE_FILL_WAITER;
+		}
+	}
+	struct cache_fill *f = calloc(1, sizeof *f);
+	char *k = f ? malloc(len) : NULL;
+	if (!k) {
+		free(f);
+		pthread_mutex_unlock(&sh->lock);
+		return CACHE_FILL_LEADER;
+	}
+	memcpy(k, key, len);
+	f->key = k;
+	f->key_len = len;
+	f->hash = h;
+	f->shard = si;
+	f->next = sh->list;
+	sh->list = f;
+	pthread_mutex_unlock(&sh->lock);
+	*fill = f;
+	return CACHE_FILL_LEADER;
+}
+
+static void wake_on_worker(struct worker *worker, void *arg)
+{
+	struct cache_waiter *w = arg;
+	w->wake(w);
+}
+
+void cache_fill_finish(struct cache_fills *fs, struct cache_fill *fill)
+{
+	if (!fill)
+		return;
+	struct fill_shard *sh = &fs->shards[fill->shard];
+	pthread_mutex_lock(&sh->lock);
+	for (struct cache_fill **pp = &sh->list; *pp; pp = &(*pp)->next) {
+		if (*pp == fill) {
+			*pp = fill->next;
+			break;
+		}
+	}
+	struct cache_waiter *w = fill->waiters;
+	pthread_mutex_unlock(&sh->lock);
+	while (w) {
+		struct cache_waiter *next = w->next;
+		/* Out of memory: the waiter's own timer ends its wait; its
+		 * record is lost rather than touched from this thread. */
+		worker_post(w->worker, wake_on_worker, w);
+		w = next;
+	}
+	free(fill->key);
+	free(fill);
+}
