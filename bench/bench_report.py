@@ -225,10 +225,10 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
             % (st.client_cpu, st.server_cpu), ""]
     out += _load_table(run, scs, st) + [""]
     out += ["## How to read it", "",
-            "- `(cpu N%%)`: the server process's own CPU use on its core during the runs. "
-            "Near 100%: the figure is the server's per-core capacity. Lower: core %d "
-            "(wrk + origin + fixture guard) was the limit, and the per-CPU-second table "
-            "is the fairer comparison." % st.client_cpu,
+            "- `(cpu N%)`: the server process's own CPU use on its core during the runs. "
+            "Near 100%: the figure is the server's per-core capacity. Lower: core {} "
+            "(wrk + origin + fixture guard) or the machine was the limit, and the "
+            "per-CPU-second table is the fairer comparison.".format(st.client_cpu),
             "- Ratios are pullgate's figure over the best peer's: above 1 is better for "
             "`higher` rows, below 1 for `lower` rows.",
             "- Handshake rows: `Connection: close` on every request, so each request costs one "

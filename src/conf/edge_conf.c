@@ -232,33 +232,13 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 		edge_conf_read_zones(d, n, c);
 }
 
-/* The edge section of the document; `guard` belongs to the guard's loader. */
-static yaml_node_t *find_edge_section(struct ydoc *d)
-{
-	static const char *const keys[] = { "guard", "edge", NULL };
-	yaml_node_t *root = ydoc_root(d);
-	if (!root || ydoc_is_null(root)) {
-		ydoc_error(d, NULL, "no edge section");
-		return NULL;
-	}
-	if (root->type != YAML_MAPPING_NODE) {
-		ydoc_error(d, root, "expected a mapping with an edge section at the top level, got %s",
-			   ydoc_kind(root));
-		return NULL;
-	}
-	ydoc_check_keys(d, root, "", keys);
-	yaml_node_t *e = ydoc_get(d, root, "edge");
-	if (!e)
-		ydoc_error(d, NULL, "no edge section");
-	return e;
-}
 
 struct edge_conf *edge_conf_load(const char *path, struct conf_errors *errs)
 {
 	struct ydoc d;
 	struct edge_conf *c = NULL;
 	if (ydoc_open(&d, path, errs)) {
-		yaml_node_t *e = find_edge_section(&d);
+		yaml_node_t *e = ydoc_section(&d, "edge", "an");
 		if (e && !(c = edge_conf_new(path)))
 			ydoc_error(&d, e, "out of memory");
 		if (c)

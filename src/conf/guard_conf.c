@@ -451,33 +451,13 @@ static void load_guard(struct ydoc *d, yaml_node_t *g, struct guard_conf *c)
 		c->has_admin = ydoc_read_address(d, n, "guard.admin", &c->admin);
 }
 
-/* The guard section of the document; `edge` belongs to the edge's loader. */
-static yaml_node_t *find_guard_section(struct ydoc *d)
-{
-	static const char *const keys[] = { "guard", "edge", NULL };
-	yaml_node_t *root = ydoc_root(d);
-	if (!root || ydoc_is_null(root)) {
-		ydoc_error(d, NULL, "no guard section");
-		return NULL;
-	}
-	if (root->type != YAML_MAPPING_NODE) {
-		ydoc_error(d, root, "expected a mapping with a guard section at the top level, got %s",
-			   ydoc_kind(root));
-		return NULL;
-	}
-	ydoc_check_keys(d, root, "", keys);
-	yaml_node_t *g = ydoc_get(d, root, "guard");
-	if (!g)
-		ydoc_error(d, NULL, "no guard section");
-	return g;
-}
 
 struct guard_conf *guard_conf_load(const char *path, struct conf_errors *errs)
 {
 	struct ydoc d;
 	struct guard_conf *c = NULL;
 	if (ydoc_open(&d, path, errs)) {
-		yaml_node_t *g = find_guard_section(&d);
+		yaml_node_t *g = ydoc_section(&d, "guard", "a");
 		if (g && !(c = guard_conf_new(path)))
 			ydoc_error(&d, g, "out of memory");
 		if (c)

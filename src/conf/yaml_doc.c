@@ -783,3 +783,23 @@ void conf_addr_free(struct conf_addr *a)
 	free(a->path);
 	a->text = a->host = a->path = NULL;
 }
+
+yaml_node_t *ydoc_section(struct ydoc *d, const char *name, const char *article)
+{
+	static const char *const keys[] = { "guard", "edge", NULL };
+	yaml_node_t *root = ydoc_root(d);
+	if (!root || ydoc_is_null(root)) {
+		ydoc_error(d, NULL, "no %s section", name);
+		return NULL;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		ydoc_error(d, root, "expected a mapping with %s %s section at the top level, got %s", article, name,
+			   ydoc_kind(root));
+		return NULL;
+	}
+	ydoc_check_keys(d, root, "", keys);
+	yaml_node_t *section = ydoc_get(d, root, name);
+	if (!section)
+		ydoc_error(d, NULL, "no %s section", name);
+	return section;
+}

@@ -54,6 +54,11 @@ const char *ydoc_path_index(char *buf, const char *parent, size_t i);
 
 /* ---- structure ---- */
 
+/* The top-level section `name` ("guard", "edge") of a file whose only
+ * top-level keys may be guard and edge; reports what is wrong ("no edge
+ * section") and returns NULL when it is missing. article: "a" or "an". */
+yaml_node_t *ydoc_section(struct ydoc *d, const char *name, const char *article);
+
 /* "a mapping", "a list", "a value" or "nothing", for messages. */
 const char *ydoc_kind(const yaml_node_t *n);
 /* True for an empty plain scalar or null / ~. */

@@ -66,8 +66,10 @@ static void waiter_wake(struct cache_waiter *w)
 	struct proxy_session *s = w->owner;
 	if (s) {
 		struct edge_conn *ec = s->role_data;
-		if (ec && ec->creq && ec->creq->waiter == w)
+		if (ec && ec->creq && ec->creq->waiter == w) {
 			ec->creq->waiter = NULL;
+			ec->creq->woken = true;
+		}
 		proxy_session_resume(s);
 	}
 	free(w);
@@ -136,7 +138,9 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 	struct edge_worker *ew = s->pw->data;
 	struct edge_cache *cache = &ew->srv->cache;
 	const struct edge_record *rec = ec->record;
-	bool waited = ec->creq && ec->creq->waited;
+	/* A parked request comes back here once (woken, or its wait timed
+	 * out): it then pulls without collapsing again. */
+	bool waited = ec->creq && (ec->creq->waiter || ec->creq->woken);
 	edge_cache_req_free(ec->creq);
 	ec->creq = NULL;
 	if (!cache->store || !rec || !rec->zone->cache.enabled)
@@ -151,7 +155,6 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 	cr->request_time = edge_cache_now();
 	cache_control_parse(req->headers, req->header_count, true, &cr->req_cc);
 	cr->has_authorization = http_find_header(req->headers, req->header_count, "authorization") != NULL;
-	snprintf(cr->host, sizeof cr->host, "%s", rec->name[0] == '*' ? "" : rec->name);
 	struct slice host = hostname_from_host_header(req->host);
 	if (host.len >= sizeof cr->host)
 		return 0;

@@ -17,6 +17,7 @@ struct edge_cache_req {
 	bool lookup;               /* a GET/HEAD that went through the cache */
 	bool invalidate;           /* an unsafe method: invalidate on success */
 	bool waited;               /* already parked once: pull without collapsing */
+	bool woken;                /* its fill ended while it was parked */
 	int64_t request_time;
 	char *req_head;            /* a copy of the request head, owned */
 	size_t req_head_len;

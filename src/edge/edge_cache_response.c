@@ -117,6 +117,30 @@ static void start_fill(struct proxy_session *s, struct edge_cache_req *cr, const
 	s->tee_arg = cr;
 }
 
+/* stale-if-error: answers from the stale stored response when its window
+ * (or the request's) allows. PROXY_SERVED, or 0 when it may not. */
+static int serve_stale_on_error(struct proxy_session *s, struct edge_cache_req *cr)
+{
+	static __thread struct http_request req;
+	struct edge_worker *ew = s->pw->data;
+	if (!cr->stale || !edge_cache_req_headers(cr, &req))
+		return 0;
+	int64_t now = edge_cache_now();
+	struct cache_stored st = {
+		.cc = &cr->stale->meta.cc,
+		.lifetime = cr->stale->meta.lifetime,
+		.age = cache_current_age(cr->stale->meta.initial_age, cr->stale->meta.response_time, now),
+	};
+	if (!cache_stale_if_error_ok(&cr->req_cc, &st))
+		return 0;
+	struct cache_object *stale = cr->stale;
+	cr->stale = NULL;
+	cr->cf = "STALE";
+	cr->detail = "stale-if-error";
+	METRIC_INC(ew->cstats.stale_served);
+	return edge_cache_serve(s, cr, stale, &req, now);
+}
+
 int edge_cache_response(struct proxy_session *s)
 {
 	struct edge_cache_req *cr = req_of(s);
@@ -152,21 +176,8 @@ int edge_cache_response(struct proxy_session *s)
 		}
 		return edge_cache_serve(s, cr, use, &req, now);
 	}
-	if (cr->stale && r->status >= 500 && edge_cache_req_headers(cr, &req)) {
-		struct cache_stored st = {
-			.cc = &cr->stale->meta.cc,
-			.lifetime = cr->stale->meta.lifetime,
-			.age = cache_current_age(cr->stale->meta.initial_age, cr->stale->meta.response_time, now),
-		};
-		if (cache_stale_if_error_ok(&cr->req_cc, &st)) {
-			struct cache_object *stale = cr->stale;
-			cr->stale = NULL;
-			cr->cf = "STALE";
-			cr->detail = "stale-if-error";
-			METRIC_INC(ew->cstats.stale_served);
-			return edge_cache_serve(s, cr, stale, &req, now);
-		}
-	}
+	if (cr->stale && r->status >= 500 && serve_stale_on_error(s, cr) == PROXY_SERVED)
+		return PROXY_SERVED;
 	if (cr->method != HTTP_METHOD_GET)
 		return 0; /* a HEAD's answer is not stored */
 	struct cache_response_info info;
@@ -221,27 +232,9 @@ void edge_cache_response_done(struct proxy_session *s, bool complete)
 bool edge_cache_upstream_failed(struct proxy_session *s, enum upstream_error err)
 {
 	struct edge_cache_req *cr = req_of(s);
-	struct edge_worker *ew = s->pw->data;
 	if (!cr)
 		return false;
-	bool served = false;
-	static __thread struct http_request req;
-	if (cr->stale && edge_cache_req_headers(cr, &req)) {
-		int64_t now = edge_cache_now();
-		struct cache_stored st = {
-			.cc = &cr->stale->meta.cc,
-			.lifetime = cr->stale->meta.lifetime,
-			.age = cache_current_age(cr->stale->meta.initial_age, cr->stale->meta.response_time, now),
-		};
-		if (cache_stale_if_error_ok(&cr->req_cc, &st)) {
-			struct cache_object *stale = cr->stale;
-			cr->stale = NULL;
-			cr->cf = "STALE";
-			cr->detail = "stale-if-error";
-			METRIC_INC(ew->cstats.stale_served);
-			served = edge_cache_serve(s, cr, stale, &req, now) == PROXY_SERVED;
-		}
-	}
+	bool served = serve_stale_on_error(s, cr) == PROXY_SERVED;
 	if (cr->fill) {
 		cache_fill_finish(cr->cache->fills, cr->fill);
 		cr->fill = NULL;

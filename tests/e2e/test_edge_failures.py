@@ -191,7 +191,7 @@ def test_origin_refuses_certificate(edge, edge_pki, targets, origin, who, guard_
     off), at the guard (TLS 1.3) and at TLS 1.2 / 1.3 origins that require
     a client certificate."""
     target = targets[who.replace("nocert-", "")]
-    app = origin if who.endswith("guard") or who.startswith("guard") else target
+    app = origin if "guard" in who else target
     before = app.count()
     gmark = target.mark() if guard_reason else None
     tls_before = None if guard_reason else target.tls_counts()
