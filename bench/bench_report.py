@@ -191,8 +191,9 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
         "medians. wrk -c %d (latency: -c %d, %d ms pause between a connection's requests). "
         "Log level warn, access logs off." % (st.warmup, st.runs, st.seconds, st.conns,
                                               st.lat_conns, st.lat_delay_ms),
-        "- took %.1f min%s" % (elapsed / 60, " (BENCH_QUICK: a trial, not figures to quote)"
-                               if st.quick else ""),
+        "- took %.1f min%s; waited %.0f s for a quiet server core, repeated %d disturbed runs"
+        % (elapsed / 60, " (BENCH_QUICK: a trial, not figures to quote)" if st.quick else "",
+           run.waited, run.reruns),
         "",
     ]
     other = max([_med(runs, "other_pct") for per in run.results.values()

@@ -189,8 +189,8 @@ def version_lines(env):
             return "unavailable"
     return {
         "pullgate": first([env.pg, "version"]),
-        "nginx": first(["nginx", "-v"]),
-        "haproxy": first(["haproxy", "-v"]),
+        "nginx": first(["nginx", "-v"]).replace("nginx version: ", ""),
+        "haproxy": first(["haproxy", "-v"]).split(" - ")[0].replace(" version", ""),
         "openssl": first(["openssl", "version"]),
-        "wrk": first(["wrk", "-v"]),
+        "wrk": first(["wrk", "-v"]).split(" [")[0].replace("debian/", ""),
     }

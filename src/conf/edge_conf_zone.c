@@ -205,7 +205,8 @@ static void record_resolve_pull(struct ydoc *d, yaml_node_t *item, yaml_node_t *
 	if (own != RECORD_PULL_HOSTNAME && r->own_client_cert.line)
 		ydoc_error(d, ydoc_get(d, item, "client_certificate"),
 			   "%s: client_certificate is only used with origin_pull: hostname", path);
-	if (r->pull != ORIGIN_PULL_OFF && r->ssl < SSL_MODE_FULL)
+	/* An inherited pull is reported once, at the zone's origin_pull. */
+	if (own == RECORD_PULL_HOSTNAME && r->ssl < SSL_MODE_FULL)
 		ydoc_error(d, pull_node ? pull_node : item,
 			   "%s: origin_pull needs ssl full or strict: there is no TLS to the origin "
 			   "to authenticate",
@@ -313,6 +314,9 @@ static void zone_read_settings(struct ydoc *d, yaml_node_t *item, const char *pa
 		}
 	}
 
+	if (z->pull != ORIGIN_PULL_OFF && (z->ssl == SSL_MODE_OFF || z->ssl == SSL_MODE_FLEXIBLE))
+		ydoc_error(d, pull, "%s: origin_pull needs ssl full or strict: there is no TLS to the origin to authenticate",
+			   path);
 	if (z->pull == ORIGIN_PULL_ZONE && !z->client_cert.line)
 		ydoc_error(d, pull, "%s: origin_pull: zone needs the zone's client_certificate", path);
 	if (z->pull == ORIGIN_PULL_GLOBAL && !c->has_global_client_cert)

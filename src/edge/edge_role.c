@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/hostname.h"
 #include "core/log.h"
@@ -69,9 +70,15 @@ static int edge_check_request(struct proxy_session *s, const struct http_request
 		char port[8] = "";
 		if (srv->https_port != 443)
 			snprintf(port, sizeof port, ":%u", srv->https_port);
-		bool origin_form = req->target.len && req->target.ptr[0] == '/';
+		/* The path of an origin-form target, or of an absolute-form one. */
+		struct slice path = req->target;
+		if (!(path.len && path.ptr[0] == '/')) {
+			const char *auth = path.len > 3 ? memmem(path.ptr, path.len, "://", 3) : NULL;
+			const char *slash = auth ? memchr(auth + 3, '/', (size_t)(path.ptr + path.len - auth - 3)) : NULL;
+			path = slash ? slice_make(slash, (size_t)(path.ptr + path.len - slash)) : SLICE_LIT("/");
+		}
 		snprintf(s->location, sizeof s->location, "https://%.*s%s%.*s", (int)host.len, host.ptr, port,
-			 origin_form ? (int)req->target.len : 1, origin_form ? req->target.ptr : "/");
+			 (int)path.len, path.ptr);
 		return 301;
 	}
 	ec->record = rec;

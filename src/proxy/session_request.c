@@ -62,7 +62,6 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 	if (req->host.len)
 		ok = ok && buf_append_str(out, "Host: ") && buf_append(out, req->host.ptr, req->host.len) &&
 		     buf_append(out, "\r\n", 2);
-	bool had_xff = false;
 	for (size_t i = 0; ok && i < req->header_count; i++) {
 		const struct http_header *h = &req->headers[i];
 		if (http_header_is_hop_by_hop(h->name, req->headers, req->header_count) ||
@@ -70,19 +69,19 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 			continue;
 		if (s->pw->role->drop_header && s->pw->role->drop_header(s, h->name))
 			continue;
-		if (slice_eq_cstr_nocase(h->name, "x-forwarded-for")) {
-			/* Append the peer to the chain it reported. */
-			ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
-			     buf_append(out, h->value.ptr, h->value.len) &&
-			     buf_printf(out, ", %s\r\n", s->peer_ip);
-			had_xff = true;
-			continue;
-		}
+		if (slice_eq_cstr_nocase(h->name, "x-forwarded-for"))
+			continue; /* written once below */
 		ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
 		     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
 	}
-	if (ok && !had_xff)
-		ok = buf_printf(out, "X-Forwarded-For: %s\r\n", s->peer_ip);
+	/* The chain the client reported (over any number of lines), then it. */
+	ok = ok && buf_append_str(out, "X-Forwarded-For: ");
+	for (size_t i = 0; ok && i < req->header_count; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (slice_eq_cstr_nocase(h->name, "x-forwarded-for") && h->value.len)
+			ok = buf_append(out, h->value.ptr, h->value.len) && buf_append(out, ", ", 2);
+	}
+	ok = ok && buf_printf(out, "%s\r\n", s->peer_ip);
 	if (ok && s->scheme)
 		ok = buf_printf(out, "X-Forwarded-Proto: %s\r\n", s->scheme);
 	if (ok && s->pw->via)

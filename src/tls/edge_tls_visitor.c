@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "tls/edge_tls_int.h"
+#include "tls/tls_sni.h"
 #include "tls/tls_keys.h"
 
 /* TLS 1.2: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's suites. */
@@ -34,6 +36,56 @@ static int record_index = -1;
 static void record_index_init(void)
 {
 	record_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* The SNI of the ClientHello, kept for the ticket check below. */
+static int sni_index = -1;
+
+static void sni_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	free(ptr);
+}
+
+static void sni_index_init(void)
+{
+	sni_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, sni_free);
+}
+
+static CRYPTO_ONCE sni_once = CRYPTO_ONCE_STATIC_INIT;
+
+static int client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct slice name;
+	if (tls_client_hello_sni(ssl, &name) == 1) {
+		char *copy = strndup(name.ptr, name.len);
+		if (!copy || !SSL_set_ex_data(ssl, sni_index, copy))
+			free(copy);
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* A ticket resumes only under the name it was issued for: OpenSSL would
+ * otherwise resume a TLS 1.2 session with the old name, and the visitor
+ * would reach the old name's zone. */
+static SSL_TICKET_RETURN ticket_decrypt_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
+					   size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
+{
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		break;
+	case SSL_TICKET_NONE:
+	case SSL_TICKET_EMPTY:
+	case SSL_TICKET_NO_DECRYPT:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+	const char *was = SSL_SESSION_get0_hostname(sess);
+	const char *now = SSL_get_ex_data(ssl, sni_index);
+	if (!was || !now || strcasecmp(was, now) != 0)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	return status == SSL_TICKET_SUCCESS_RENEW ? SSL_TICKET_RETURN_USE_RENEW : SSL_TICKET_RETURN_USE;
 }
 
 static int servername_cb(SSL *ssl, int *al, void *arg)
@@ -99,6 +151,9 @@ static SSL_CTX *ctx_new(struct edge_tls *set, const unsigned char *keys, const c
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, set);
+	CRYPTO_THREAD_run_once(&sni_once, sni_index_init);
+	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, set);
+	SSL_CTX_set_session_ticket_cb(ctx, NULL, ticket_decrypt_cb, set);
 	if (!cert)
 		return ctx;
 	long long left = 0;

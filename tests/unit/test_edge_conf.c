@@ -563,7 +563,8 @@ TEST(edge_conf_origin_sni)
 
 TEST(edge_conf_pull_without_tls)
 {
-	/* Inherited from the zone: reported on each record that pulls. */
+	/* Asked for by the zone: reported once, at the zone's origin_pull,
+	 * whether or not its records inherit it. */
 	struct edge_run r;
 	edge_test_load(&r, EDGE_HEAD_GLOBAL "    - name: example.com\n"
 					    "      ssl: flexible\n"
@@ -578,8 +579,8 @@ TEST(edge_conf_pull_without_tls)
 					    "          origin: 10.0.0.2\n");
 	CHECK(!r.conf);
 	CHECK_EQ_INT(r.errs.count, 1);
-	CHECK(edge_test_has(&r, 17,
-			    "edge.zones[0].records[1]: origin_pull needs ssl full or strict: there is "
+	CHECK(edge_test_has(&r, 10,
+			    "edge.zones[0]: origin_pull needs ssl full or strict: there is "
 			    "no TLS to the origin to authenticate"));
 	edge_test_done(&r);
 
@@ -955,8 +956,8 @@ TEST(edge_conf_many_errors_at_once)
 	CHECK(edge_test_has(&r, 8, "edge.zones[0]: origin_pull: global needs edge.client_certificate"));
 	CHECK(edge_test_has(&r, 12, "edge.zones[0].records[0]: unknown key \"colour\""));
 	CHECK(edge_test_has(&r, 10, "edge.zones[0].records[0].name: \"www.example.org\" is not inside zone \"example.com\""));
-	CHECK(edge_test_has(&r, 10,
-			    "edge.zones[0].records[0]: origin_pull needs ssl full or strict: there is "
+	CHECK(edge_test_has(&r, 8,
+			    "edge.zones[0]: origin_pull needs ssl full or strict: there is "
 			    "no TLS to the origin to authenticate"));
 	CHECK(edge_test_has(&r, 10,
 			    "edge.zones[0].records[0]: a proxied record needs a visitor certificate "
