@@ -94,3 +94,50 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- install
+#   make install    PREFIX (default /usr/local) and DESTDIR honoured
+#   make uninstall  removes what make install put there
+#   make deb        the Debian package, built in a copy of the tree, to build/deb
+# The systemd units go where systemd looks for them: /lib/systemd/system for
+# PREFIX=/usr (where Debian's packaged units live and dh_installsystemd finds
+# them), else $(PREFIX)/lib/systemd/system (/usr/local/lib/systemd/system is on
+# systemd's unit path). Their ExecStart names $(PREFIX)/bin/pullgate. The
+# sysusers.d file declares the pullgate user; make install creates no user.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+INSTALL     ?= install
+BINDIR       = $(PREFIX)/bin
+MANDIR       = $(PREFIX)/share/man
+DOCDIR       = $(PREFIX)/share/doc/pullgate
+SYSUSERSDIR  = $(PREFIX)/lib/sysusers.d
+UNITDIR      = $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+UNITS       := pullgate-edge.service pullgate-guard.service
+DOC_FILES   := README.md docs/guard.conf.md docs/edge.conf.md docs/cache.md docs/pki.md
+EXAMPLES    := examples/guard.yaml examples/guard-cloudflare.yaml examples/edge.yaml
+
+.PHONY: install uninstall deb
+install: build/pullgate
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/trust $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR)
+	$(INSTALL) -m 755 build/pullgate $(DESTDIR)$(BINDIR)/pullgate
+	$(INSTALL) -m 644 man/pullgate.8 $(DESTDIR)$(MANDIR)/man8/pullgate.8
+	$(INSTALL) -m 644 man/pullgate.conf.5 $(DESTDIR)$(MANDIR)/man5/pullgate.conf.5
+	$(INSTALL) -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 644 share/trust/README.md share/trust/cloudflare-origin-pull-ca.pem $(DESTDIR)$(DOCDIR)/trust/
+	for u in $(UNITS); do \
+		sed 's|/usr/bin/pullgate|$(BINDIR)/pullgate|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(INSTALL) -m 644 systemd/pullgate.sysusers $(DESTDIR)$(SYSUSERSDIR)/pullgate.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pullgate $(DESTDIR)$(MANDIR)/man8/pullgate.8 \
+		$(DESTDIR)$(MANDIR)/man5/pullgate.conf.5 $(DESTDIR)$(SYSUSERSDIR)/pullgate.conf \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+deb:
+	sh tools/build-deb.sh build/deb

@@ -60,28 +60,23 @@ void cache_fills_free(struct cache_fills *fs)
 	free(fs);
 }
 
-enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, size_t len,
-				     struct cache_waiter *w, struct cache_fill **fill)
+/* The fill for key in a locked shard, or NULL. */
+static struct cache_fill *find(struct fill_shard *sh, const char *key, size_t len)
 {
-	*fill = NULL;
-	uint64_t h = cache_key_hash(key, len);
-	unsigned si = (unsigned)(h % fs->count);
-	struct fill_shard *sh = &fs->shards[si];
-	pthread_mutex_lock(&sh->lock);
-	for (struct cache_fill *f = sh->list; f; f = f->next) {
-		if (f->key_len == len && memcmp(f->key, key, len) == 0) {
-			w->next = f->waiters;
-			f->waiters = w;
-			pthread_mutex_unlock(&sh->lock);
-			return CACHE_FILL_WAITER;
-		}
-	}
+	for (struct cache_fill *f = sh->list; f; f = f->next)
+		if (f->key_len == len && memcmp(f->key, key, len) == 0)
+			return f;
+	return NULL;
+}
+
+/* A new fill in a locked shard, or NULL on ENOMEM. */
+static struct cache_fill *add(struct fill_shard *sh, unsigned si, uint64_t h, const char *key, size_t len)
+{
 	struct cache_fill *f = calloc(1, sizeof *f);
 	char *k = f ? malloc(len) : NULL;
 	if (!k) {
 		free(f);
-		pthread_mutex_unlock(&sh->lock);
-		return CACHE_FILL_LEADER;
+		return NULL;
 	}
 	memcpy(k, key, len);
 	f->key = k;
@@ -90,8 +85,37 @@ enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, si
 	f->shard = si;
 	f->next = sh->list;
 	sh->list = f;
+	return f;
+}
+
+bool cache_fill_try_lead(struct cache_fills *fs, const char *key, size_t len, struct cache_fill **fill)
+{
+	uint64_t h = cache_key_hash(key, len);
+	unsigned si = (unsigned)(h % fs->count);
+	struct fill_shard *sh = &fs->shards[si];
+	pthread_mutex_lock(&sh->lock);
+	*fill = find(sh, key, len) ? NULL : add(sh, si, h, key, len);
 	pthread_mutex_unlock(&sh->lock);
-	*fill = f;
+	return *fill != NULL;
+}
+
+enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, size_t len,
+				     struct cache_waiter *w, struct cache_fill **fill)
+{
+	*fill = NULL;
+	uint64_t h = cache_key_hash(key, len);
+	unsigned si = (unsigned)(h % fs->count);
+	struct fill_shard *sh = &fs->shards[si];
+	pthread_mutex_lock(&sh->lock);
+	struct cache_fill *f = find(sh, key, len);
+	if (f) {
+		w->next = f->waiters;
+		f->waiters = w;
+		pthread_mutex_unlock(&sh->lock);
+		return CACHE_FILL_WAITER;
+	}
+	*fill = add(sh, si, h, key, len);
+	pthread_mutex_unlock(&sh->lock);
 	return CACHE_FILL_LEADER;
 }
 

@@ -8,6 +8,7 @@
 #ifndef PULLGATE_CACHE_CACHE_FILL_H
 #define PULLGATE_CACHE_CACHE_FILL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/worker.h"
@@ -35,6 +36,9 @@ void cache_fills_free(struct cache_fills *fs);
  * memory runs out (the caller then simply pulls). */
 enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, size_t len,
 				     struct cache_waiter *w, struct cache_fill **fill);
+/* Leads the fill for key when none is under way (true, *fill set); false
+ * when another pull already leads it — nobody waits. */
+bool cache_fill_try_lead(struct cache_fills *fs, const char *key, size_t len, struct cache_fill **fill);
 /* The leader's pull ended (stored or not): removes the fill and wakes its
  * waiters. Call exactly once per leadership. */
 void cache_fill_finish(struct cache_fills *fs, struct cache_fill *fill);

@@ -120,6 +120,16 @@ static int control_setup(struct control *c, const sigset_t *mask)
 	return 0;
 }
 
+void daemon_watch_files(struct daemon *d, const char *const *paths, size_t count)
+{
+	struct control *c = d->control;
+	if (!c)
+		return;
+	if (c->watching)
+		file_watch_stop(&c->watch);
+	c->watching = count && file_watch_start(&c->watch, c->loop, paths, count, control_files_changed, c) == 0;
+}
+
 static void control_teardown(struct control *c)
 {
 	if (c->watching)
@@ -160,6 +170,7 @@ int daemon_run(struct daemon *d)
 			goto out;
 		}
 	}
+	d->control = &c;
 	if (control_setup(&c, &mask) < 0)
 		goto out;
 	if (d->role->control_start && d->role->control_start(d, c.loop) < 0)
@@ -188,6 +199,7 @@ out:
 	if (d->role->control_stop && c.loop)
 		d->role->control_stop(d);
 	control_teardown(&c);
+	d->control = NULL;
 	for (int i = 0; i < set_up; i++)
 		d->role->teardown_worker(d, d->workers[i]);
 	free(d->workers);

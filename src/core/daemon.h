@@ -44,7 +44,11 @@ struct daemon {
 	uint32_t grace_ms;
 	const char *const *watch;     /* files whose change triggers a reload */
 	size_t watch_count;
+	void *control;                /* the control thread's state, while running */
 };
+
+/* From the control thread (a reload): watch these files instead (copied). */
+void daemon_watch_files(struct daemon *d, const char *const *paths, size_t count);
 
 /* Sets up the workers, runs until SIGTERM/SIGINT and the drain that follows,
  * and tears down. Returns 0, or 1 when start-up failed (logged). */

@@ -3,6 +3,7 @@
 #include "core/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +13,15 @@ static enum log_level current_level = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
-void log_set_level(enum log_level level) { current_level = level; }
+static bool level_locked;
+
+void log_set_level(enum log_level level)
+{
+	if (!level_locked)
+		current_level = level;
+}
+
+void log_lock_level(void) { level_locked = true; }
 enum log_level log_get_level(void) { return current_level; }
 
 int log_level_parse(const char *name)

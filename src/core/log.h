@@ -7,7 +7,9 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
+/* Ignored once the level is locked (a --log-level beats the file's). */
 void log_set_level(enum log_level level);
+void log_lock_level(void);
 enum log_level log_get_level(void);
 /* Parses "debug", "info", "warn", "error"; returns -1 when unknown. */
 int log_level_parse(const char *name);

@@ -52,6 +52,7 @@ int role_cli_parse(int argc, char **argv, const char **path, int *workers)
 				return 2;
 			}
 			log_set_level((enum log_level)level);
+			log_lock_level();
 			break;
 		}
 		case 'h':

@@ -135,7 +135,7 @@ static void set_status(struct edge_cache_req *cr, const char *fwd, const char *c
 int edge_cache_request(struct proxy_session *s, const struct http_request *req, size_t head_len)
 {
 	struct edge_conn *ec = s->role_data;
-	struct edge_worker *ew = s->pw->data;
+	struct edge_worker *ew = edge_gen_of(s)->ew;
 	struct edge_cache *cache = &ew->srv->cache;
 	const struct edge_record *rec = ec->record;
 	/* A parked request comes back here once (woken, or its wait timed
@@ -194,11 +194,8 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 		if (use == CACHE_USE_FRESH || use == CACHE_USE_STALE_OK || use == CACHE_USE_STALE_REVALIDATE_BG) {
 			if (use == CACHE_USE_STALE_REVALIDATE_BG) {
 				struct cache_fill *fill;
-				struct cache_waiter none = { 0 };
 				/* One refresh per key: whoever leads the fill refreshes. */
-				if (cache_fill_join(cache->fills, cr->key, cr->key_len, &none, &fill) ==
-					    CACHE_FILL_LEADER &&
-				    fill)
+				if (cache_fill_try_lead(cache->fills, cr->key, cr->key_len, &fill))
 					edge_cache_refresh_start(s, obj, fill, req);
 				METRIC_INC(ew->cstats.stale_served);
 				set_status(cr, NULL, "STALE");

@@ -18,6 +18,7 @@
 
 struct edge_cache_refresh {
 	struct edge_worker *ew;
+	struct proxy_worker *pw;   /* its generation: kept alive while the refresh runs */
 	struct edge_cache *cache;
 	struct upstream_pool *pool;
 	struct upstream_conn *up;
@@ -62,6 +63,9 @@ static void refresh_end(struct edge_cache_refresh *r, bool stored, bool reusable
 	}
 	cache_object_unref(r->stale);
 	cache_fill_finish(r->cache->fills, r->fill);
+	struct proxy_worker *pw = r->pw;
+	if (--pw->active == 0 && (pw->draining || pw->retired) && pw->on_idle)
+		pw->on_idle(pw);
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -154,7 +158,7 @@ static void refresh_run(struct edge_cache_refresh *r)
 		}
 		buf_consume(&r->out, (size_t)n);
 		if (!buf_len(&r->out))
-			timer_arm(r->ew->worker.loop, &up->timer, r->ew->srv->limits.response_ms);
+			timer_arm(r->ew->worker.loop, &up->timer, r->pw->limits->response_ms);
 	}
 	for (;;) {
 		while (buf_space(&r->in) && !up->t.eof && transport_can_read(&up->t)) {
@@ -254,7 +258,7 @@ static bool build_request(struct edge_cache_refresh *r, struct proxy_session *s,
 void edge_cache_refresh_start(struct proxy_session *s, struct cache_object *stale, struct cache_fill *fill,
 			      const struct http_request *req)
 {
-	struct edge_worker *ew = s->pw->data;
+	struct edge_worker *ew = edge_gen_of(s)->ew;
 	struct edge_cache *cache = &ew->srv->cache;
 	struct edge_cache_refresh *r = calloc(1, sizeof *r);
 	if (!r || !buf_ensure(&r->out, 16 * 1024) || !buf_ensure(&r->in, REFRESH_BUF) ||
@@ -268,6 +272,8 @@ void edge_cache_refresh_start(struct proxy_session *s, struct cache_object *stal
 		return;
 	}
 	r->ew = ew;
+	r->pw = s->pw;
+	r->pw->active++; /* counted like a session, so the generation waits for it */
 	r->cache = cache;
 	r->pool = s->pool;
 	r->fill = fill;

@@ -122,7 +122,7 @@ static void start_fill(struct proxy_session *s, struct edge_cache_req *cr, const
 static int serve_stale_on_error(struct proxy_session *s, struct edge_cache_req *cr)
 {
 	static __thread struct http_request req;
-	struct edge_worker *ew = s->pw->data;
+	struct edge_worker *ew = edge_gen_of(s)->ew;
 	if (!cr->stale || !edge_cache_req_headers(cr, &req))
 		return 0;
 	int64_t now = edge_cache_now();
@@ -144,7 +144,7 @@ static int serve_stale_on_error(struct proxy_session *s, struct edge_cache_req *
 int edge_cache_response(struct proxy_session *s)
 {
 	struct edge_cache_req *cr = req_of(s);
-	struct edge_worker *ew = s->pw->data;
+	struct edge_worker *ew = edge_gen_of(s)->ew;
 	if (!cr)
 		return 0;
 	const struct http_response *r = &s->resp;
@@ -207,7 +207,7 @@ bool edge_cache_response_headers(struct proxy_session *s, struct buf *out)
 void edge_cache_response_done(struct proxy_session *s, bool complete)
 {
 	struct edge_cache_req *cr = req_of(s);
-	struct edge_worker *ew = s->pw->data;
+	struct edge_worker *ew = edge_gen_of(s)->ew;
 	if (!cr)
 		return;
 	if (cr->filling) {

@@ -49,7 +49,7 @@ static void release_object(void *arg)
 int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct cache_object *obj,
 		     const struct http_request *req, int64_t now)
 {
-	struct edge_worker *ew = s->pw->data;
+	struct edge_worker *ew = edge_gen_of(s)->ew;
 	static __thread struct http_response head;
 	if (!cache_object_parse_head(obj, &head)) {
 		cache_object_unref(obj);
@@ -112,7 +112,7 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 		return edge_cache_serve_error(s, cr, 502);
 	}
 	s->status = status;
-	METRIC_INC(s->pw->stats.responses[status / 100]);
+	METRIC_INC(s->pw->stats->responses[status / 100]);
 	if (req->method == HTTP_METHOD_HEAD || status == 304 || status == 416 || body == 0) {
 		cache_object_unref(obj);
 		return PROXY_SERVED;
@@ -133,6 +133,6 @@ int edge_cache_serve_error(struct proxy_session *s, struct edge_cache_req *cr, i
 		  (s->method == HTTP_METHOD_HEAD || buf_append(out, body, (size_t)n));
 	s->close_after = true;
 	s->status = status;
-	METRIC_INC(s->pw->stats.responses[status / 100]);
+	METRIC_INC(s->pw->stats->responses[status / 100]);
 	return ok ? PROXY_SERVED : 0;
 }

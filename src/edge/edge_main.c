@@ -7,38 +7,27 @@
 #include "edge/edge.h"
 
 /* Loads and checks everything a start would: the file, the routes and the
- * TLS set (every certificate, key and origin-pull certificate check). */
-static struct edge_conf *edge_load_checked(const char *path, bool build_tls)
+ * TLS set (every certificate, key and origin-pull certificate check).
+ * Problems go to stderr. */
+static struct edge_snapshot *edge_load_checked(const char *path)
 {
 	struct conf_errors errs = { 0 };
-	struct edge_conf *conf = edge_conf_load(path, &errs);
+	char err[512] = "";
+	struct edge_snapshot *snap = edge_snapshot_load(path, &errs, err, sizeof err);
 	for (size_t i = 0; i < errs.count; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
 	conf_errors_free(&errs);
-	if (!conf)
-		return NULL;
-	int level = log_level_parse(conf->log_level ? conf->log_level : "info");
-	if (level >= 0 && log_get_level() == LOG_INFO)
-		log_set_level((enum log_level)level);
-	if (build_tls) {
-		char err[512] = "";
-		struct edge_tls *set = edge_tls_build(conf, err, sizeof err);
-		if (!set) {
-			fprintf(stderr, "%s: %s\n", path, err);
-			edge_conf_free(conf);
-			return NULL;
-		}
-		edge_tls_unref(set);
-	}
-	return conf;
+	if (!snap && err[0])
+		fprintf(stderr, "%s\n", err);
+	return snap;
 }
 
 int edge_check(const char *path, bool quiet)
 {
-	struct edge_conf *conf = edge_load_checked(path, true);
-	if (!conf)
+	struct edge_snapshot *snap = edge_load_checked(path);
+	if (!snap)
 		return 2;
-	edge_conf_free(conf);
+	edge_snapshot_unref(snap);
 	if (!quiet)
 		printf("configuration ok: %s (edge)\n", path);
 	return 0;
@@ -51,10 +40,8 @@ int edge_main(int argc, char **argv)
 	int status = role_cli_parse(argc, argv, &path, &workers);
 	if (status >= 0)
 		return status;
-	struct edge_conf *conf = edge_load_checked(path, false);
-	if (!conf)
+	struct edge_snapshot *snap = edge_load_checked(path);
+	if (!snap)
 		return 2;
-	status = edge_server_run(conf, workers);
-	edge_conf_free(conf);
-	return status;
+	return edge_server_run(path, snap, workers);
 }

@@ -35,23 +35,30 @@ static void cert_expiring_sample(void *arg, const char *file, int days)
 void edge_metrics_write(void *arg, struct metrics_text *m)
 {
 	struct edge_server *srv = arg;
-	size_t n = (size_t)srv->worker_count, np = srv->spec_count;
-	struct proxy_worker **pws = calloc(2 * n + 1, sizeof *pws);
+	size_t n = (size_t)srv->worker_count, np = __atomic_load_n(&srv->current, __ATOMIC_ACQUIRE)->spec_count;
+	struct edge_snapshot *snap = __atomic_load_n(&srv->current, __ATOMIC_ACQUIRE);
+	struct proxy_stats **stats = calloc(n + 1, sizeof *stats);
 	struct upstream_pool **pools = calloc(n * np + 1, sizeof *pools);
-	if (!pws || !pools) {
+	if (!stats || !pools) {
 		m->failed = 1;
-		free(pws);
+		free(stats);
 		free(pools);
 		return;
 	}
+	/* A worker switches generation on its own thread; until it has, its
+	 * pools belong to the snapshot before: show only what matches. */
+	size_t nw = 0;
 	for (size_t i = 0; i < n; i++) {
-		pws[2 * i] = &srv->workers[i].pw;
-		pws[2 * i + 1] = &srv->workers[i].pw_plain;
-		for (size_t p = 0; p < np; p++)
-			pools[i * np + p] = &srv->workers[i].pools[p];
+		stats[i] = &srv->workers[i].stats;
+		struct edge_gen *gen = __atomic_load_n(&srv->workers[i].current, __ATOMIC_ACQUIRE);
+		if (gen && gen->snap == snap) {
+			for (size_t p = 0; p < np; p++)
+				pools[nw * np + p] = &gen->pools[p];
+			nw++;
+		}
 	}
-	proxy_metrics_sessions(m, "edge", pws, 2 * n);
-	proxy_metrics_pools(m, "edge", pools, n, np);
+	proxy_metrics_sessions(m, "edge", stats, n);
+	proxy_metrics_pools(m, "edge", pools, nw, np);
 	proxy_metrics_reloads(m, "edge", srv->reloads_ok, srv->reloads_failed);
 	if (srv->cache.store) {
 		static const struct {
@@ -88,11 +95,11 @@ void edge_metrics_write(void *arg, struct metrics_text *m)
 	}
 	metrics_family(m, "pullgate_origin_pull_certificate_days_left", "gauge",
 		       "Whole days until an origin-pull client certificate expires.");
-	edge_tls_each_client_cert(srv->tls, cert_days_sample, m);
+	edge_tls_each_client_cert(snap->tls, cert_days_sample, m);
 	metrics_family(m, "pullgate_origin_pull_certificate_expiring", "gauge",
 		       "1 when an origin-pull certificate expires within 30 days, 2 within 14.");
-	edge_tls_each_client_cert(srv->tls, cert_expiring_sample, m);
-	free(pws);
+	edge_tls_each_client_cert(snap->tls, cert_expiring_sample, m);
+	free(stats);
 	free(pools);
 }
 
@@ -108,7 +115,7 @@ static void warn_expiry(void *arg, const char *file, int days)
 
 void edge_check_expiry(struct edge_server *srv)
 {
-	edge_tls_each_client_cert(srv->tls, warn_expiry, NULL);
+	edge_tls_each_client_cert(srv->current->tls, warn_expiry, NULL);
 }
 
 long edge_admin_purge(void *arg, const char *param, const char *value)

@@ -19,9 +19,9 @@ static struct edge_conn *conn_of(struct proxy_session *s)
 	return s->role_data;
 }
 
-static struct edge_worker *worker_of(struct proxy_session *s)
+static const struct edge_conf *conf_of(struct proxy_session *s)
 {
-	return s->pw->data;
+	return edge_gen_of(s)->snap->conf;
 }
 
 static void edge_on_handshake_failed(struct proxy_session *s)
@@ -57,7 +57,7 @@ static bool edge_on_established(struct proxy_session *s)
 static int edge_check_request(struct proxy_session *s, const struct http_request *req)
 {
 	struct edge_conn *ec = conn_of(s);
-	const struct edge_conf *conf = worker_of(s)->srv->conf;
+	const struct edge_conf *conf = conf_of(s);
 	struct slice host = hostname_from_host_header(req->host);
 	const struct edge_record *rec = host.len ? edge_conf_find_record(conf, host.ptr, host.len) : NULL;
 	ec->record = NULL;
@@ -66,7 +66,7 @@ static int edge_check_request(struct proxy_session *s, const struct http_request
 	if (ec->tls_visitor && rec->zone != ec->sni_record->zone)
 		return 421; /* one zone's connection cannot reach another zone */
 	if (!ec->tls_visitor && rec->zone->always_https) {
-		struct edge_server *srv = worker_of(s)->srv;
+		struct edge_server *srv = edge_gen_of(s)->ew->srv;
 		char port[8] = "";
 		if (srv->https_port != 443)
 			snprintf(port, sizeof port, ":%u", srv->https_port);
@@ -87,20 +87,20 @@ static int edge_check_request(struct proxy_session *s, const struct http_request
 
 static struct upstream_pool *edge_select_pool(struct proxy_session *s, const struct http_request *req)
 {
-	struct edge_worker *ew = worker_of(s);
-	size_t i = edge_route_pool(ew->srv, conn_of(s)->record);
-	return i == (size_t)-1 ? NULL : &ew->pools[i];
+	struct edge_gen *gen = edge_gen_of(s);
+	size_t i = edge_route_pool(gen->snap, conn_of(s)->record);
+	return i == (size_t)-1 ? NULL : &gen->pools[i];
 }
 
 static bool edge_drop_header(struct proxy_session *s, struct slice name)
 {
-	const char *ip_header = worker_of(s)->srv->conf->connecting_ip_header;
+	const char *ip_header = conf_of(s)->connecting_ip_header;
 	return (ip_header && slice_eq_cstr_nocase(name, ip_header)) || edge_cache_drop_header(s, name);
 }
 
 static bool edge_add_headers(struct proxy_session *s, struct buf *out)
 {
-	const char *ip_header = worker_of(s)->srv->conf->connecting_ip_header;
+	const char *ip_header = conf_of(s)->connecting_ip_header;
 	return (!ip_header || buf_printf(out, "%s: %s\r\n", ip_header, s->peer_ip)) &&
 	       edge_cache_add_headers(s, out);
 }

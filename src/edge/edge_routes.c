@@ -48,15 +48,15 @@ static const char *pull_name(const struct edge_record *rec)
 	}
 }
 
-int edge_routes_build(struct edge_server *srv, char *err, size_t errlen)
+int edge_routes_build(struct edge_snapshot *snap, char *err, size_t errlen)
 {
-	const struct edge_conf *conf = srv->conf;
+	const struct edge_conf *conf = snap->conf;
 	size_t total = 0;
 	for (size_t z = 0; z < conf->zone_count; z++)
 		total += conf->zones[z].record_count;
-	srv->routes = calloc(total ? total : 1, sizeof *srv->routes);
-	srv->specs = calloc(total ? total : 1, sizeof *srv->specs);
-	if (!srv->routes || !srv->specs) {
+	snap->routes = calloc(total ? total : 1, sizeof *snap->routes);
+	snap->specs = calloc(total ? total : 1, sizeof *snap->specs);
+	if (!snap->routes || !snap->specs) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -75,10 +75,10 @@ int edge_routes_build(struct edge_server *srv, char *err, size_t errlen)
 				return -1;
 			}
 			size_t i = 0;
-			while (i < srv->spec_count && !same_connection(&srv->specs[i], rec, &addr, len))
+			while (i < snap->spec_count && !same_connection(&snap->specs[i], rec, &addr, len))
 				i++;
-			if (i == srv->spec_count) {
-				struct edge_pool_spec *spec = &srv->specs[srv->spec_count++];
+			if (i == snap->spec_count) {
+				struct edge_pool_spec *spec = &snap->specs[snap->spec_count++];
 				spec->rec = rec;
 				spec->addr = addr;
 				spec->addr_len = len;
@@ -86,33 +86,33 @@ int edge_routes_build(struct edge_server *srv, char *err, size_t errlen)
 					 mode_names[rec->ssl], pull_name(rec), rec->origin_sni ? ", sni " : "",
 					 rec->origin_sni ? rec->origin_sni : "");
 			}
-			srv->routes[srv->route_count++] = (struct edge_route){ rec, i };
+			snap->routes[snap->route_count++] = (struct edge_route){ rec, i };
 		}
 	}
-	qsort(srv->routes, srv->route_count, sizeof *srv->routes, route_cmp);
+	qsort(snap->routes, snap->route_count, sizeof *snap->routes, route_cmp);
 	return 0;
 }
 
-void edge_routes_free(struct edge_server *srv)
+void edge_routes_free(struct edge_snapshot *snap)
 {
-	free(srv->routes);
-	free(srv->specs);
-	srv->routes = NULL;
-	srv->specs = NULL;
+	free(snap->routes);
+	free(snap->specs);
+	snap->routes = NULL;
+	snap->specs = NULL;
 }
 
-size_t edge_route_pool(const struct edge_server *srv, const struct edge_record *rec)
+size_t edge_route_pool(const struct edge_snapshot *snap, const struct edge_record *rec)
 {
 	struct edge_route key = { .rec = rec };
 	const struct edge_route *found =
-		bsearch(&key, srv->routes, srv->route_count, sizeof *srv->routes, route_cmp);
+		bsearch(&key, snap->routes, snap->route_count, sizeof *snap->routes, route_cmp);
 	return found ? found->pool_index : (size_t)-1;
 }
 
 static SSL *edge_origin_new_ssl(void *arg)
 {
 	struct edge_pool_arg *a = arg;
-	return edge_tls_origin_ssl(a->ew->tls, a->rec);
+	return edge_tls_origin_ssl(a->gen->snap->tls, a->rec);
 }
 
 static enum upstream_error edge_origin_classify(SSL *ssl, unsigned long ssl_err, char *detail, size_t len)

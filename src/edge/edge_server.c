@@ -1,12 +1,12 @@
 /*
- * edge_server: the edge's workers under the daemon. Each worker accepts
- * visitors on its own SO_REUSEPORT sockets (TLS and plain), and owns one
- * upstream pool per pool spec. A reload builds a new TLS set; workers swap to
- * it and empty their pools, so the next pull uses the new certificates.
+ * edge_server: the edge's workers under the daemon, and its reload. Each
+ * worker accepts visitors on its own SO_REUSEPORT sockets (TLS and plain).
+ * A reload builds a whole new snapshot — configuration, TLS set, routes —
+ * or reports why it cannot and keeps the running one; each worker then starts
+ * a new generation (with fresh origin pools, so the next pull uses the new
+ * certificates) while connections finish on the one they started in.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,46 +17,209 @@
 #include "edge/edge.h"
 
 #define LISTEN_BACKLOG 1024
+#define EXPIRY_CHECK_MS (12u * 3600u * 1000u)
 
 static struct edge_worker *edge_worker_of(struct worker *w)
 {
 	return w->data;
 }
 
-static void worker_set_tls(struct worker *w, void *arg)
+static unsigned gen_sessions(const struct edge_gen *gen)
+{
+	return gen->pw.active + gen->pw_plain.active;
+}
+
+static unsigned worker_sessions(const struct edge_worker *ew)
+{
+	unsigned n = ew->current ? gen_sessions(ew->current) : 0;
+	for (const struct edge_gen *g = ew->retired; g; g = g->next)
+		n += gen_sessions(g);
+	return n;
+}
+
+static void worker_maybe_exit(struct edge_worker *ew)
+{
+	if (ew->stopping && worker_sessions(ew) == 0)
+		loop_stop(ew->worker.loop);
+}
+
+static void gen_free(struct edge_gen *gen)
+{
+	for (size_t i = 0; gen->pools && i < gen->snap->spec_count; i++)
+		upstream_pool_reset(&gen->pools[i]);
+	free(gen->pools);
+	free(gen->pool_args);
+	edge_snapshot_unref(gen->snap);
+	free(gen);
+}
+
+static void gen_free_task(struct task *t)
+{
+	gen_free(t->data);
+}
+
+static void gen_on_idle(struct proxy_worker *pw)
+{
+	struct edge_gen *gen = pw->data;
+	struct edge_worker *ew = gen->ew;
+	if (pw->retired && gen_sessions(gen) == 0) {
+		bool listed = false;
+		for (struct edge_gen **pp = &ew->retired; *pp; pp = &(*pp)->next) {
+			if (*pp == gen) {
+				*pp = gen->next;
+				listed = true;
+				break;
+			}
+		}
+		/* Its last session is still closing: free after this round. */
+		if (listed)
+			task_defer(ew->worker.loop, &gen->free_task);
+	}
+	worker_maybe_exit(ew);
+}
+
+static struct edge_gen *gen_new(struct edge_worker *ew, struct edge_snapshot *snap)
+{
+	struct edge_gen *gen = calloc(1, sizeof *gen);
+	size_t n = snap->spec_count ? snap->spec_count : 1;
+	if (!gen)
+		return NULL;
+	gen->pools = calloc(n, sizeof *gen->pools);
+	gen->pool_args = calloc(n, sizeof *gen->pool_args);
+	if (!gen->pools || !gen->pool_args) {
+		free(gen->pools);
+		free(gen->pool_args);
+		free(gen);
+		return NULL;
+	}
+	const struct edge_conf *conf = snap->conf;
+	gen->ew = ew;
+	edge_snapshot_ref(snap);
+	gen->snap = snap;
+	task_init(&gen->free_task, gen_free_task, gen);
+	for (size_t i = 0; i < snap->spec_count; i++) {
+		const struct edge_pool_spec *spec = &snap->specs[i];
+		struct upstream_pool *pool = &gen->pools[i];
+		upstream_pool_init(pool, ew->worker.loop, &spec->addr, spec->addr_len, spec->name);
+		pool->connect_timeout_ms = conf->timeouts.origin_connect_ms;
+		pool->idle_timeout_ms = conf->pool.idle_timeout_ms;
+		pool->max_idle = conf->pool.size;
+		if (spec->rec->ssl == SSL_MODE_FULL || spec->rec->ssl == SSL_MODE_STRICT) {
+			gen->pool_args[i] = (struct edge_pool_arg){ gen, spec->rec };
+			pool->tls = &edge_origin_tls_ops;
+			pool->tls_arg = &gen->pool_args[i];
+		}
+	}
+	struct proxy_worker base = {
+		.loop = ew->worker.loop,
+		.role = &edge_role,
+		.limits = &snap->limits,
+		.via = "1.1 pullgate",
+		.on_idle = gen_on_idle,
+		.data = gen,
+		.stats = &ew->stats,
+		.draining = ew->stopping,
+	};
+	gen->pw = base;
+	gen->pw.forwarded_proto = "https";
+	gen->pw_plain = base;
+	gen->pw_plain.forwarded_proto = "http";
+	return gen;
+}
+
+static void gen_retire(struct edge_worker *ew, struct edge_gen *old)
+{
+	old->pw.retired = old->pw_plain.retired = true;
+	for (size_t i = 0; i < old->snap->spec_count; i++)
+		upstream_pool_drain(&old->pools[i]);
+	if (gen_sessions(old) == 0) {
+		gen_free(old);
+		return;
+	}
+	old->next = ew->retired;
+	ew->retired = old;
+}
+
+static void worker_apply_snapshot(struct worker *w, void *arg)
 {
 	struct edge_worker *ew = edge_worker_of(w);
-	struct edge_tls *old = ew->tls;
-	ew->tls = arg;
-	for (size_t i = 0; i < ew->srv->spec_count; i++)
-		upstream_pool_reset(&ew->pools[i]);
-	edge_tls_unref(old);
+	struct edge_snapshot *snap = arg;
+	struct edge_gen *gen = gen_new(ew, snap);
+	edge_snapshot_unref(snap); /* the posted reference */
+	if (!gen) {
+		log_error("worker %d: out of memory applying a reload; it keeps the previous configuration",
+			  w->id);
+		return;
+	}
+	struct edge_gen *old = ew->current;
+	ew->current = gen;
+	if (old)
+		gen_retire(ew, old);
 }
+
+/* What only a restart changes: the sockets, the threads and the cache. */
+static bool needs_restart(const struct edge_conf *a, const struct edge_conf *b)
+{
+	if (a->listen_count != b->listen_count || a->plain_count != b->plain_count || a->workers != b->workers ||
+	    a->has_admin != b->has_admin || (a->has_admin && strcmp(a->admin.text, b->admin.text) != 0) ||
+	    a->cache.size != b->cache.size)
+		return true;
+	for (size_t i = 0; i < a->listen_count; i++)
+		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+			return true;
+	for (size_t i = 0; i < a->plain_count; i++)
+		if (strcmp(a->plain[i].text, b->plain[i].text) != 0)
+			return true;
+	return false;
+}
+
+static size_t edge_watched_files(const struct edge_conf *conf, const char **out, size_t cap);
 
 static void edge_reload(struct daemon *d, const char *why)
 {
 	struct edge_server *srv = d->data;
+	struct conf_errors errs = { 0 };
 	char err[512] = "";
-	struct edge_tls *set = edge_tls_build(srv->conf, err, sizeof err);
-	if (!set) {
+	struct edge_snapshot *snap = edge_snapshot_load(srv->path, &errs, err, sizeof err);
+	if (!snap) {
 		srv->reloads_failed++;
-		log_error("reload (%s) refused, keeping the current certificates: %s", why, err);
+		for (size_t i = 0; i < errs.count; i++)
+			log_error("reload (%s): %s", why, errs.msgs[i]);
+		if (err[0])
+			log_error("reload (%s): %s", why, err);
+		log_error("reload (%s) refused: the running configuration keeps serving", why);
+		conf_errors_free(&errs);
 		return;
 	}
+	conf_errors_free(&errs);
+	if (needs_restart(srv->boot->conf, snap->conf))
+		log_warn("reload (%s): listen, plain_listen, admin, workers and cache.size changes take a restart "
+			 "(start a new process beside this one: the sockets are shared); the rest applies", why);
 	srv->reloads_ok++;
 	for (int i = 0; i < srv->worker_count; i++) {
-		edge_tls_ref(set);
-		if (worker_post(&srv->workers[i].worker, worker_set_tls, set) < 0)
-			edge_tls_unref(set);
+		edge_snapshot_ref(snap);
+		if (worker_post(&srv->workers[i].worker, worker_apply_snapshot, snap) < 0)
+			edge_snapshot_unref(snap);
 	}
-	edge_tls_unref(srv->tls);
-	srv->tls = set;
-	log_info("reloaded certificates (%s)", why);
+	/* The control thread reads the current snapshot (metrics) itself. */
+	struct edge_snapshot *old = srv->current;
+	__atomic_store_n(&srv->current, snap, __ATOMIC_RELEASE);
+	edge_snapshot_unref(old);
+	size_t cap = 8;
+	for (size_t z = 0; z < snap->conf->zone_count; z++)
+		cap += 5 + 4 * snap->conf->zones[z].record_count;
+	const char **files = calloc(cap, sizeof *files);
+	if (files) {
+		daemon_watch_files(d, files, edge_watched_files(snap->conf, files, cap));
+		free(files);
+	}
+	log_info("reloaded %s (%s)", srv->path, why);
 }
 
 static void edge_accept(struct listener *l, int fd, const struct sockaddr_storage *peer, bool tls)
 {
 	struct edge_worker *ew = l->data;
+	struct edge_gen *gen = ew->current;
 	struct edge_conn *ec = calloc(1, sizeof *ec);
 	struct transport t;
 	if (!ec) {
@@ -64,20 +227,20 @@ static void edge_accept(struct listener *l, int fd, const struct sockaddr_storag
 		return;
 	}
 	if (tls) {
-		SSL *ssl = SSL_new(edge_tls_visitor_ctx(ew->tls));
+		SSL *ssl = SSL_new(edge_tls_visitor_ctx(gen->snap->tls));
 		if (!ssl) {
 			free(ec);
 			close(fd);
 			return;
 		}
-		edge_tls_ref(ew->tls);
-		ec->tls = ew->tls;
+		edge_tls_ref(gen->snap->tls);
+		ec->tls = gen->snap->tls;
 		ec->tls_visitor = true;
 		transport_init_tls(&t, fd, ssl, true);
 	} else {
 		transport_init_plain(&t, fd);
 	}
-	struct proxy_session *s = proxy_session_start(tls ? &ew->pw : &ew->pw_plain, &t, peer);
+	struct proxy_session *s = proxy_session_start(tls ? &gen->pw : &gen->pw_plain, &t, peer);
 	if (!s) {
 		if (ec->tls)
 			edge_tls_unref(ec->tls);
@@ -97,21 +260,9 @@ static void edge_plain_accept(struct listener *l, int fd, const struct sockaddr_
 	edge_accept(l, fd, peer, false);
 }
 
-static void worker_maybe_exit(struct edge_worker *ew)
-{
-	if (ew->stopping && ew->pw.active == 0 && ew->pw_plain.active == 0)
-		loop_stop(ew->worker.loop);
-}
-
-static void worker_on_idle(struct proxy_worker *pw)
-{
-	struct edge_worker *ew = pw->data;
-	worker_maybe_exit(ew);
-}
-
 static void edge_stop_listeners(struct edge_worker *ew)
 {
-	const struct edge_conf *conf = ew->srv->conf;
+	const struct edge_conf *conf = ew->srv->boot->conf;
 	for (size_t i = 0; ew->tls_listeners && i < conf->listen_count; i++)
 		listener_stop(&ew->tls_listeners[i]);
 	for (size_t i = 0; ew->plain_listeners && i < conf->plain_count; i++)
@@ -132,21 +283,30 @@ static void drain_sessions(struct proxy_worker *pw, bool force)
 	}
 }
 
-static void edge_drain_pools(struct edge_worker *ew)
+/* Drains (or closes) every generation of the worker. */
+static void drain_all(struct edge_worker *ew, bool force)
 {
-	for (size_t i = 0; ew->pools && i < ew->srv->spec_count; i++)
-		upstream_pool_reset(&ew->pools[i]);
+	edge_cache_refresh_abort_all(ew);
+	struct edge_gen *gens[2] = { ew->current, NULL };
+	for (int k = 0; k < 2; k++) {
+		struct edge_gen *g = k == 0 ? gens[0] : ew->retired;
+		while (g) {
+			struct edge_gen *next = k == 0 ? NULL : g->next; /* g may be freed */
+			for (size_t i = 0; i < g->snap->spec_count; i++)
+				upstream_pool_drain(&g->pools[i]);
+			drain_sessions(&g->pw, force);
+			drain_sessions(&g->pw_plain, force);
+			g = next;
+		}
+	}
 }
 
 static void edge_drain_worker(struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	ew->stopping = true;
-	edge_cache_refresh_abort_all(ew);
 	edge_stop_listeners(ew);
-	drain_sessions(&ew->pw, false);
-	drain_sessions(&ew->pw_plain, false);
-	edge_drain_pools(ew);
+	drain_all(ew, false);
 	worker_maybe_exit(ew);
 }
 
@@ -154,11 +314,8 @@ static void edge_force_stop_worker(struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	ew->stopping = true;
-	edge_cache_refresh_abort_all(ew);
 	edge_stop_listeners(ew);
-	drain_sessions(&ew->pw, true);
-	drain_sessions(&ew->pw_plain, true);
-	edge_drain_pools(ew);
+	drain_all(ew, true);
 	loop_stop(w->loop);
 }
 
@@ -184,25 +341,30 @@ static void edge_teardown_worker(struct daemon *d, struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	edge_stop_listeners(ew);
-	edge_cache_refresh_abort_all(ew);
-	edge_drain_pools(ew);
 	free(ew->tls_listeners);
 	free(ew->plain_listeners);
 	ew->tls_listeners = ew->plain_listeners = NULL;
-	if (ew->worker.loop)
-		loop_run_pending(ew->worker.loop); /* frees queued by the last closes */
-	free(ew->pools);
-	free(ew->pool_args);
-	ew->pools = NULL;
+	if (ew->worker.loop) {
+		ew->stopping = false; /* no loop_stop from here on */
+		drain_all(ew, true);
+		loop_run_pending(ew->worker.loop); /* frees queued by the closes */
+		while (ew->retired) {
+			struct edge_gen *g = ew->retired;
+			ew->retired = g->next;
+			gen_free(g);
+		}
+		if (ew->current)
+			gen_free(ew->current);
+		ew->current = NULL;
+		loop_run_pending(ew->worker.loop);
+	}
 	worker_destroy(&ew->worker);
-	edge_tls_unref(ew->tls);
-	ew->tls = NULL;
 }
 
 static struct worker *edge_setup_worker(struct daemon *d, int index, char *err, size_t errlen)
 {
 	struct edge_server *srv = d->data;
-	const struct edge_conf *conf = srv->conf;
+	const struct edge_conf *conf = srv->boot->conf;
 	struct edge_worker *ew = &srv->workers[index];
 	ew->srv = srv;
 	if (worker_init(&ew->worker, index) < 0) {
@@ -211,25 +373,10 @@ static struct worker *edge_setup_worker(struct daemon *d, int index, char *err, 
 		return NULL;
 	}
 	ew->worker.data = ew;
-	edge_tls_ref(srv->tls);
-	ew->tls = srv->tls;
-	struct proxy_worker base = {
-		.loop = ew->worker.loop,
-		.role = &edge_role,
-		.limits = &srv->limits,
-		.via = "1.1 pullgate",
-		.on_idle = worker_on_idle,
-		.data = ew,
-	};
-	ew->pw = base;
-	ew->pw.forwarded_proto = "https";
-	ew->pw_plain = base;
-	ew->pw_plain.forwarded_proto = "http";
-	ew->pools = calloc(srv->spec_count ? srv->spec_count : 1, sizeof *ew->pools);
-	ew->pool_args = calloc(srv->spec_count ? srv->spec_count : 1, sizeof *ew->pool_args);
+	ew->current = gen_new(ew, srv->current);
 	ew->tls_listeners = calloc(conf->listen_count ? conf->listen_count : 1, sizeof *ew->tls_listeners);
 	ew->plain_listeners = calloc(conf->plain_count ? conf->plain_count : 1, sizeof *ew->plain_listeners);
-	if (!ew->pools || !ew->pool_args || !ew->tls_listeners || !ew->plain_listeners) {
+	if (!ew->current || !ew->tls_listeners || !ew->plain_listeners) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -237,19 +384,6 @@ static struct worker *edge_setup_worker(struct daemon *d, int index, char *err, 
 		ew->tls_listeners[i].fd = -1;
 	for (size_t i = 0; i < conf->plain_count; i++)
 		ew->plain_listeners[i].fd = -1;
-	for (size_t i = 0; i < srv->spec_count; i++) {
-		const struct edge_pool_spec *spec = &srv->specs[i];
-		struct upstream_pool *pool = &ew->pools[i];
-		upstream_pool_init(pool, ew->worker.loop, &spec->addr, spec->addr_len, spec->name);
-		pool->connect_timeout_ms = conf->timeouts.origin_connect_ms;
-		pool->idle_timeout_ms = conf->pool.idle_timeout_ms;
-		pool->max_idle = conf->pool.size;
-		if (spec->rec->ssl == SSL_MODE_FULL || spec->rec->ssl == SSL_MODE_STRICT) {
-			ew->pool_args[i] = (struct edge_pool_arg){ ew, spec->rec };
-			pool->tls = &edge_origin_tls_ops;
-			pool->tls_arg = &ew->pool_args[i];
-		}
-	}
 	for (size_t i = 0; i < conf->listen_count; i++)
 		if (edge_listen(ew, &conf->listen[i], &ew->tls_listeners[i], true, err, errlen) < 0)
 			goto fail;
@@ -262,8 +396,6 @@ fail:
 	return NULL;
 }
 
-#define EXPIRY_CHECK_MS (12u * 3600u * 1000u)
-
 static void expiry_tick(struct timer *t)
 {
 	struct edge_server *srv = t->data;
@@ -274,7 +406,7 @@ static void expiry_tick(struct timer *t)
 static int edge_control_start(struct daemon *d, struct loop *loop)
 {
 	struct edge_server *srv = d->data;
-	const struct edge_conf *conf = srv->conf;
+	const struct edge_conf *conf = srv->boot->conf;
 	srv->control_loop = loop;
 	/* The build warned once; long-running edges are reminded twice a day. */
 	timer_init(&srv->expiry_timer, expiry_tick, srv);
@@ -292,7 +424,7 @@ static int edge_control_start(struct daemon *d, struct loop *loop)
 		log_error("admin listener %s: %s", conf->admin.text, conf->admin.is_unix ? "must be host:port" : err);
 		return -1;
 	}
-	log_info("admin listening on %s (/metrics, /health)", conf->admin.text);
+	log_info("admin listening on %s (/metrics, /health, /purge)", conf->admin.text);
 	return 0;
 }
 
@@ -310,15 +442,15 @@ static void edge_on_drain(struct daemon *d)
 }
 
 static const struct daemon_role edge_daemon_role = {
-	.control_start = edge_control_start,
-	.control_stop = edge_control_stop,
-	.on_drain = edge_on_drain,
 	.name = "edge",
 	.setup_worker = edge_setup_worker,
 	.drain_worker = edge_drain_worker,
 	.force_stop_worker = edge_force_stop_worker,
 	.teardown_worker = edge_teardown_worker,
 	.reload = edge_reload,
+	.control_start = edge_control_start,
+	.control_stop = edge_control_stop,
+	.on_drain = edge_on_drain,
 };
 
 /* Every certificate, key and bundle file: their changes trigger a reload. */
@@ -344,44 +476,20 @@ static size_t edge_watched_files(const struct edge_conf *conf, const char **out,
 		}
 	}
 #undef WATCH
-	return n;
+	return conf->watch_files ? n : 0;
 }
 
-int edge_server_run(const struct edge_conf *conf, int workers)
+int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 {
-	struct edge_server srv = { .conf = conf, .https_port = 443 };
-	char err[512] = "";
-	srv.limits = (struct proxy_limits){
-		.http = { .request_line_max = conf->limits.request_line,
-			  .header_bytes_max = conf->limits.header_bytes,
-			  .header_count_max = conf->limits.header_count },
-		.body_max = conf->limits.body_bytes,
-		.handshake_ms = conf->timeouts.handshake_ms,
-		.header_ms = conf->timeouts.header_ms,
-		.idle_ms = conf->timeouts.idle_ms,
-		.body_ms = conf->timeouts.body_ms,
-		.response_ms = conf->timeouts.origin_response_ms,
-		.wait_ms = conf->cache.collapse_wait_ms,
-	};
-	if (edge_cache_init(&srv.cache, &conf->cache) < 0) {
-		log_error("cannot allocate the cache");
-		edge_cache_destroy(&srv.cache);
-		return 1;
-	}
+	const struct edge_conf *conf = snap->conf;
+	struct edge_server srv = { .path = path, .boot = snap, .current = snap, .https_port = 443 };
+	edge_snapshot_ref(snap); /* boot and current */
 	if (conf->listen_count)
 		srv.https_port = conf->listen[0].port;
-	if (edge_routes_build(&srv, err, sizeof err) < 0) {
-		log_error("%s", err);
-		edge_routes_free(&srv);
-		edge_cache_destroy(&srv.cache);
-		return 1;
-	}
-	srv.tls = edge_tls_build(conf, err, sizeof err);
-	if (!srv.tls) {
-		log_error("%s", err);
-		edge_routes_free(&srv);
-		edge_cache_destroy(&srv.cache);
-		return 1;
+	int status = 1;
+	if (edge_cache_init(&srv.cache, &conf->cache) < 0) {
+		log_error("cannot allocate the cache");
+		goto out;
 	}
 	srv.worker_count = workers > 0 ? workers : conf->workers > 0 ? conf->workers : worker_default_count();
 	srv.workers = calloc((size_t)srv.worker_count, sizeof *srv.workers);
@@ -389,7 +497,6 @@ int edge_server_run(const struct edge_conf *conf, int workers)
 	for (size_t z = 0; z < conf->zone_count; z++)
 		cap += 5 + 4 * conf->zones[z].record_count;
 	const char **watch = calloc(cap, sizeof *watch);
-	int status = 1;
 	if (srv.workers && watch) {
 		struct daemon d = {
 			.role = &edge_daemon_role,
@@ -397,12 +504,13 @@ int edge_server_run(const struct edge_conf *conf, int workers)
 			.worker_count = srv.worker_count,
 			.grace_ms = conf->timeouts.grace_ms,
 			.watch = watch,
-			.watch_count = conf->watch_files ? edge_watched_files(conf, watch, cap) : 0,
+			.watch_count = edge_watched_files(conf, watch, cap),
 		};
+		srv.daemon = &d;
 		for (size_t i = 0; i < conf->listen_count; i++)
 			log_info("edge listening on %s (https), %zu zone%s, %zu origin pool%s, %d worker%s",
 				 conf->listen[i].text, conf->zone_count, conf->zone_count == 1 ? "" : "s",
-				 srv.spec_count, srv.spec_count == 1 ? "" : "s", srv.worker_count,
+				 snap->spec_count, snap->spec_count == 1 ? "" : "s", srv.worker_count,
 				 srv.worker_count == 1 ? "" : "s");
 		for (size_t i = 0; i < conf->plain_count; i++)
 			log_info("edge listening on %s (http)", conf->plain[i].text);
@@ -410,8 +518,9 @@ int edge_server_run(const struct edge_conf *conf, int workers)
 	}
 	free(watch);
 	free(srv.workers);
-	edge_tls_unref(srv.tls);
-	edge_routes_free(&srv);
+out:
 	edge_cache_destroy(&srv.cache);
+	edge_snapshot_unref(srv.current);
+	edge_snapshot_unref(srv.boot);
 	return status;
 }

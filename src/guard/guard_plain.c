@@ -52,7 +52,7 @@ static void plain_close(struct plain_conn *c)
 	close(c->fd);
 	gw->plain_active--;
 	task_defer(gw->worker.loop, &c->free_task);
-	if (gw->stopping && gw->pw.active == 0 && gw->plain_active == 0)
+	if (gw->stopping && guard_worker_sessions(gw) == 0 && gw->plain_active == 0)
 		loop_stop(gw->worker.loop);
 }
 

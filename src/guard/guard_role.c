@@ -18,7 +18,7 @@ const char *const guard_refusal_classes[GUARD_REFUSAL_CLASSES] = {
 
 static void count_refusal(struct proxy_session *s, const char *class)
 {
-	struct guard_worker *gw = s->pw->data;
+	struct guard_worker *gw = ((struct guard_gen *)s->pw->data)->gw;
 	int i = GUARD_REFUSAL_CLASSES - 1; /* protocol */
 	for (int k = 0; k < GUARD_REFUSAL_CLASSES; k++)
 		if (strcmp(class, guard_refusal_classes[k]) == 0)
@@ -33,8 +33,7 @@ static struct guard_conn *conn_of(struct proxy_session *s)
 
 static const struct guard_conf *conf_of(struct proxy_session *s)
 {
-	struct guard_worker *gw = s->pw->data;
-	return gw->srv->conf;
+	return ((struct guard_gen *)s->pw->data)->snap->conf;
 }
 
 static void guard_on_handshake_failed(struct proxy_session *s)

@@ -3,18 +3,18 @@
 
 static const char *const status_classes[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
-void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct proxy_worker *const *pws,
+void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct proxy_stats *const *stats,
 			    size_t n)
 {
 	uint64_t responses[6] = { 0 }, ok = 0, failed = 0, conns = 0, active = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct proxy_stats *st = &pws[i]->stats;
+		const struct proxy_stats *st = stats[i];
 		for (int c = 0; c < 6; c++)
 			responses[c] += METRIC_GET(st->responses[c]);
 		ok += METRIC_GET(st->handshakes_ok);
 		failed += METRIC_GET(st->handshakes_failed);
 		conns += METRIC_GET(st->connections);
-		active += METRIC_GET(pws[i]->active);
+		active += METRIC_GET(st->active);
 	}
 	metrics_family(m, "pullgate_responses_total", "counter", "Responses sent to clients, by status class.");
 	for (int c = 1; c < 6; c++)

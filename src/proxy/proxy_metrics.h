@@ -7,8 +7,8 @@
 #include "proxy/session.h"
 #include "proxy/upstream.h"
 
-/* pws: one proxy_worker per worker (and kind of listener). */
-void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct proxy_worker *const *pws,
+/* stats: one per worker. */
+void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct proxy_stats *const *stats,
 			    size_t n);
 /* pools[w * pool_count + p]: pool p of worker w; pools with the same p are
  * summed under pool p's name. */

@@ -62,7 +62,8 @@ struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transp
 		pw->sessions->prev = s;
 	pw->sessions = s;
 	pw->active++;
-	METRIC_INC(pw->stats.connections);
+	METRIC_INC(pw->stats->connections);
+	METRIC_INC(pw->stats->active);
 	s->phase = SESSION_HANDSHAKE;
 	timer_arm(pw->loop, &s->timer, pw->limits->handshake_ms);
 	/* The client may already have sent its hello. */
@@ -157,9 +158,10 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 	if (s->next)
 		s->next->prev = s->prev;
 	pw->active--;
+	__atomic_fetch_sub(&pw->stats->active, 1, __ATOMIC_RELAXED);
 	/* Events of this iteration may still name the session. */
 	task_defer(pw->loop, &s->free_task);
-	if (pw->draining && pw->active == 0 && pw->on_idle)
+	if ((pw->draining || pw->retired) && pw->active == 0 && pw->on_idle)
 		pw->on_idle(pw);
 }
 
@@ -275,7 +277,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		s->up = NULL;
 	}
 	s->status = status;
-	METRIC_INC(s->pw->stats.responses[status >= 100 && status < 600 ? status / 100 : 0]);
+	METRIC_INC(s->pw->stats->responses[status >= 100 && status < 600 ? status / 100 : 0]);
 	s->phase = SESSION_FLUSH;
 	timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
 	/* Timer paths call this outside session_run: make sure it gets written. */
@@ -566,7 +568,7 @@ void session_run(struct proxy_session *s)
 		case SESSION_HANDSHAKE: {
 			int r = transport_handshake(&s->client);
 			if (r < 0) {
-				METRIC_INC(s->pw->stats.handshakes_failed);
+				METRIC_INC(s->pw->stats->handshakes_failed);
 				if (s->pw->role->on_handshake_failed)
 					s->pw->role->on_handshake_failed(s);
 				proxy_session_close(s, "tls handshake failed");
@@ -574,7 +576,7 @@ void session_run(struct proxy_session *s)
 			}
 			if (r == 0)
 				return;
-			METRIC_INC(s->pw->stats.handshakes_ok);
+			METRIC_INC(s->pw->stats->handshakes_ok);
 			s->phase = SESSION_HEAD;
 			if (s->pw->role->on_established && !s->pw->role->on_established(s)) {
 				proxy_session_close(s, s->close_reason ? s->close_reason : "refused");

@@ -76,6 +76,7 @@ struct proxy_stats {
 	uint64_t handshakes_ok;
 	uint64_t handshakes_failed;
 	uint64_t connections;       /* accepted */
+	uint64_t active;            /* open now */
 };
 
 /* Per-worker context shared by that worker's sessions. */
@@ -88,10 +89,12 @@ struct proxy_worker {
 	const char *forwarded_proto; /* "https" */
 	unsigned active;            /* sessions open */
 	bool draining;              /* stop keep-alive; close idle sessions */
+	bool retired;               /* a newer configuration took over: gone once empty */
 	struct proxy_session *sessions; /* all open sessions, for draining */
-	void (*on_idle)(struct proxy_worker *pw); /* called when active drops to 0 while draining */
-	void *data;                 /* the role's worker */
-	struct proxy_stats stats;
+	/* Called when active drops to 0 while draining or retired. */
+	void (*on_idle)(struct proxy_worker *pw);
+	void *data;                 /* the role's per-worker, per-configuration state */
+	struct proxy_stats *stats;  /* the worker's, shared by its configurations */
 };
 
 #define PROXY_SERVED 1

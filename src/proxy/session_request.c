@@ -119,7 +119,7 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 
 	int status = s->pw->role->check_request ? s->pw->role->check_request(s, req) : 0;
 	if (status)
-		return session_respond_error(s, status, "refused by policy") ? 0 : -1;
+		return session_respond_error(s, status, status < 400 ? "redirect" : "refused by policy") ? 0 : -1;
 	if (lim->body_max && req->body == HTTP_BODY_LENGTH && req->content_length > lim->body_max)
 		return session_respond_error(s, 413, "request body too large") ? 0 : -1;
 

@@ -1,0 +1,68 @@
+"""Edge cache: request collapsing. Concurrent misses for one URL, on any
+worker, make one origin pull; the others wait for it and are answered from
+the cache. When the response is not storable, each waiter pulls for
+itself; a waiter gives up waiting after collapse_wait and pulls."""
+import pytest
+
+from lib.cache_edge import cache_zone, concurrent_gets, describe, start_cache_edge
+from lib.cache_origin import CacheOrigin
+
+HOST = "www.collapse.test"
+
+
+@pytest.fixture(scope="module")
+def corigin():
+    o = CacheOrigin()
+    yield o
+    o.stop()
+
+
+@pytest.fixture(scope="module")
+def cedge(module_edges, edge_pki, corigin):
+    """Two workers: the misses arrive on both."""
+    return start_cache_edge(module_edges, edge_pki, [cache_zone("collapse.test", edge_pki, corigin)],
+                            workers=2)
+
+
+def responses_ok(results):
+    bad = [r if isinstance(r, Exception) else describe(r) for r in results
+           if isinstance(r, Exception) or r.status != 200]
+    assert not bad, "%d visitors failed: %s" % (len(bad), bad[:5])
+    return results
+
+
+def test_hundred_misses_make_one_pull(cedge, corigin):
+    corigin.script("/hot", headers=[("Cache-Control", "max-age=60")], body=b"hot " * 1000,
+                   delay=1.0)
+    before = cedge.metrics()
+    results = responses_ok(concurrent_gets(cedge, HOST, "/hot", 100, timeout=30))
+    assert corigin.count("/hot") == 1, "the origin saw %d requests" % corigin.count("/hot")
+    assert {r.body for r in results} == {b"hot " * 1000}
+    statuses = [r.header("Cache-Status") for r in results]
+    assert sum("stored" in s for s in statuses) == 1, statuses
+    after = cedge.metrics()
+    collapsed = after["pullgate_cache_collapsed_total"] - before["pullgate_cache_collapsed_total"]
+    assert collapsed >= 50, "only %d of 99 waited for the pull" % collapsed
+
+
+def test_not_storable_waiters_pull_themselves(cedge, corigin):
+    corigin.script("/private-hot", headers=[("Cache-Control", "private")], delay=0.5)
+    results = responses_ok(concurrent_gets(cedge, HOST, "/private-hot", 10, timeout=30))
+    n = corigin.count("/private-hot")
+    assert n == 10, "the origin saw %d requests for 10 visitors" % n
+    # Each visitor got an answer of its own, none another's copy.
+    assert len({r.body for r in results}) == 10
+
+
+def test_collapse_wait_bounds_the_wait(edges, edge_pki):
+    o = CacheOrigin()
+    try:
+        e = start_cache_edge(edges, edge_pki, [cache_zone("slow.test", edge_pki, o)],
+                             cache={"collapse_wait": "300ms"}, name="cache-edge-wait")
+        o.script("/slow", headers=[("Cache-Control", "max-age=60")], delay=2.5)
+        results = responses_ok(concurrent_gets(e, "www.slow.test", "/slow", 5, timeout=30))
+        # The waiters gave up after 300 ms, long before the first pull ended.
+        assert o.count("/slow") == 5, "the origin saw %d requests" % o.count("/slow")
+        assert all(r.status == 200 for r in results)
+    finally:
+        o.stop()
