@@ -2,7 +2,8 @@
 # build-deb.sh [OUTDIR]: builds the Debian package with dpkg-buildpackage in a
 # copy of this tree (its files as they are now, committed or not, without
 # build output), so the build leaves nothing in the tree, and copies the .deb
-# to OUTDIR (default build/deb) with the build's log. Prints the .deb's path.
+# to OUTDIR (default build/deb) with the build's log. Prints the paths of the
+# .debs, pullgate's own last.
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-build/deb}
@@ -29,7 +30,9 @@ if ! (cd "$work/pullgate" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$out/b
 	echo "build-deb: dpkg-buildpackage failed; the whole log is $out/build.log" >&2
 	exit 1
 fi
+# The package itself last, after its debug symbols (pullgate-dbgsym).
+cp "$work"/*.deb "$out/"
 for deb in "$work"/*.deb; do
-	cp "$deb" "$out/"
-	echo "$out/$(basename "$deb")"
+	case $deb in */pullgate_*) ;; *) echo "$out/$(basename "$deb")" ;; esac
 done
+echo "$out/$(basename "$work"/pullgate_*.deb)"

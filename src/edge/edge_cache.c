@@ -150,6 +150,7 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 		return 0;
 	ec->creq = cr;
 	cr->cache = cache;
+	cr->request_no = s->requests;
 	cr->waited = waited;
 	cr->method = req->method;
 	cr->request_time = edge_cache_now();
@@ -203,7 +204,7 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 				set_status(cr, NULL, use == CACHE_USE_FRESH ? "HIT" : "STALE");
 			}
 			METRIC_INC(ew->cstats.hits);
-			return edge_cache_serve(s, cr, obj, req, now);
+			return edge_cache_serve(s, cr, obj, req, now, true);
 		}
 		/* Stale or the visitor insists: ask the origin, with our validators. */
 		cr->stale = obj;
@@ -218,7 +219,7 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 		/* The visitor takes what we have rather than a pull. */
 		cr->stale = NULL;
 		METRIC_INC(ew->cstats.hits);
-		return edge_cache_serve(s, cr, obj, req, now);
+		return edge_cache_serve(s, cr, obj, req, now, true);
 	}
 	if (cr->req_cc.no_cache && !obj)
 		set_status(cr, "request", "MISS");

@@ -7,6 +7,7 @@
 
 struct edge_cache_req {
 	struct edge_cache *cache;
+	uint64_t request_no;       /* the session's request it belongs to */
 	char *key;                 /* primary, or primary + "\0" + variant */
 	size_t key_len;
 	size_t primary_len;
@@ -39,9 +40,11 @@ int64_t edge_cache_now(void);
 /* Parses the kept request head again. */
 bool edge_cache_req_headers(struct edge_cache_req *cr, struct http_request *out);
 /* Answers from obj (takes the reference): 304 to a matching conditional,
- * HEAD, a single range (206/416), else the whole response. PROXY_SERVED. */
+ * HEAD, a single range (206/416), else the whole response. hit: served
+ * without a pull (else Cache-Status tells the pull, as after a 304).
+ * PROXY_SERVED. */
 int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct cache_object *obj,
-		     const struct http_request *req, int64_t now);
+		     const struct http_request *req, int64_t now, bool hit);
 /* A small error from the cache itself (504 for only-if-cached). */
 int edge_cache_serve_error(struct proxy_session *s, struct edge_cache_req *cr, int status);
 /* Cache-Status (and CF-Cache-Status) lines for cr into out. */

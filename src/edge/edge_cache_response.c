@@ -138,7 +138,7 @@ static int serve_stale_on_error(struct proxy_session *s, struct edge_cache_req *
 	cr->cf = "STALE";
 	cr->detail = "stale-if-error";
 	METRIC_INC(ew->cstats.stale_served);
-	return edge_cache_serve(s, cr, stale, &req, now);
+	return edge_cache_serve(s, cr, stale, &req, now, true);
 }
 
 int edge_cache_response(struct proxy_session *s)
@@ -174,7 +174,7 @@ int edge_cache_response(struct proxy_session *s)
 			cache_object_unref(use);
 			return 0;
 		}
-		return edge_cache_serve(s, cr, use, &req, now);
+		return edge_cache_serve(s, cr, use, &req, now, false);
 	}
 	if (cr->stale && r->status >= 500 && serve_stale_on_error(s, cr) == PROXY_SERVED)
 		return PROXY_SERVED;
@@ -198,8 +198,8 @@ int edge_cache_response(struct proxy_session *s)
 bool edge_cache_response_headers(struct proxy_session *s, struct buf *out)
 {
 	struct edge_cache_req *cr = req_of(s);
-	if (!cr || (!cr->lookup && !cr->invalidate))
-		return true;
+	if (!cr || cr->request_no != s->requests || (!cr->lookup && !cr->invalidate))
+		return true; /* not this request's: an error before the cache was asked */
 	int64_t ttl = cr->filling ? cr->filling->meta.lifetime - cr->filling->meta.initial_age : 0;
 	return edge_cache_status_headers(cr, out, ttl, false);
 }

@@ -31,7 +31,7 @@ bool edge_cache_status_headers(struct edge_cache_req *cr, struct buf *out, int64
 		ok = buf_printf(out, "; fwd-status=%d", cr->fwd_status);
 	if (ok && cr->stored)
 		ok = buf_append_str(out, "; stored");
-	if (ok && (hit || cr->stored))
+	if (ok && (hit || cr->stored || cr->fwd_status == 304))
 		ok = buf_printf(out, "; ttl=%lld", (long long)ttl);
 	if (ok && cr->detail)
 		ok = buf_printf(out, "; detail=%s", cr->detail);
@@ -47,7 +47,7 @@ static void release_object(void *arg)
 }
 
 int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct cache_object *obj,
-		     const struct http_request *req, int64_t now)
+		     const struct http_request *req, int64_t now, bool hit)
 {
 	struct edge_worker *ew = edge_gen_of(s)->ew;
 	static __thread struct http_response head;
@@ -101,7 +101,7 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 	if (ok && status == 200 && obj->meta.status == 200)
 		ok = buf_append_str(out, "Accept-Ranges: bytes\r\n");
 	ok = ok && buf_printf(out, "Age: %lld\r\n", (long long)(age < 0 ? 0 : age));
-	ok = ok && edge_cache_status_headers(cr, out, ttl, true);
+	ok = ok && edge_cache_status_headers(cr, out, ttl, hit);
 	if (ok && s->close_after)
 		ok = buf_append_str(out, "Connection: close\r\n");
 	else if (ok && s->minor_version == 0)

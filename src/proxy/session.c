@@ -263,6 +263,8 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		ok = buf_append_str(&s->cout, "Location: ") && buf_append_str(&s->cout, s->location) &&
 		     buf_append(&s->cout, "\r\n", 2);
 	s->location[0] = '\0';
+	if (ok && s->pw->role->response_headers)
+		ok = s->pw->role->response_headers(s, &s->cout);
 	if (!ok || !buf_printf(&s->cout,
 			       "Content-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 			       blen, s->method == HTTP_METHOD_HEAD ? "" : body)) {

@@ -2,7 +2,12 @@
 worker, make one origin pull; the others wait for it and are answered from
 the cache. When the response is not storable, each waiter pulls for
 itself; a waiter gives up waiting after collapse_wait and pulls."""
+import threading
+import time
+
 import pytest
+
+from lib import waiting
 
 from lib.cache_edge import cache_zone, concurrent_gets, describe, start_cache_edge
 from lib.cache_origin import CacheOrigin
@@ -66,3 +71,47 @@ def test_collapse_wait_bounds_the_wait(edges, edge_pki):
         assert all(r.status == 200 for r in results)
     finally:
         o.stop()
+
+
+def test_leader_gone_waiters_still_answered(cedge, corigin):
+    """The visitor whose miss leads the pull disconnects before the origin
+    answers: the visitors waiting on it are still answered (from the
+    cache, or by a pull of their own)."""
+    corigin.script("/leader-gone", headers=[("Cache-Control", "max-age=60")], delay=1.0)
+    leader = cedge.connect(HOST)
+    leader.send(b"GET /leader-gone HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST.encode())
+    waiting.wait_for(lambda: corigin.count("/leader-gone") == 1, 5, "the leader's pull")
+    results = []
+    t = threading.Thread(target=lambda: results.extend(
+        concurrent_gets(cedge, HOST, "/leader-gone", 5, timeout=20)), daemon=True)
+    t.start()
+    time.sleep(0.2)     # the five are parked on the leader's fill by now
+    leader.close()
+    t.join(25)
+    assert not t.is_alive(), "the waiters were never answered"
+    responses_ok(results)
+    assert len(results) == 5
+    assert cedge.edge.alive()
+
+
+def test_waiters_gone_leader_still_stores(cedge, corigin):
+    """Waiting visitors disconnect; the pull they waited on completes and
+    stores, and the edge goes on serving."""
+    corigin.script("/waiters-gone", headers=[("Cache-Control", "max-age=60")], delay=1.0)
+    leader = cedge.connect(HOST)
+    leader.send(b"GET /waiters-gone HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                % HOST.encode())
+    waiting.wait_for(lambda: corigin.count("/waiters-gone") == 1, 5, "the leader's pull")
+    quitters = []
+    for _ in range(5):
+        c = cedge.connect(HOST)
+        c.send(b"GET /waiters-gone HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST.encode())
+        quitters.append(c)
+    for c in quitters:
+        c.close()
+    r = leader.read_response(timeout=10)
+    leader.close()
+    assert r.status == 200, r.status
+    r2 = cedge.get(HOST, "/waiters-gone")
+    assert r2.status == 200 and "hit" in r2.header("Cache-Status"), describe(r2)
+    assert corigin.count("/waiters-gone") == 1

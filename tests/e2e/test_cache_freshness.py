@@ -192,3 +192,39 @@ def test_stale_without_must_revalidate_is_served_with_max_stale(cedge, corigin):
     assert is_hit(r2) and r2.body == r1.body, describe(r2)
     assert r2.cs["ttl"] <= 0, describe(r2)
     assert corigin.count("/may-be-stale") == 1
+
+
+def test_age_from_origin_counts(cedge, corigin):
+    """RFC 9111 4.2.3: the origin's Age is part of the response's age."""
+    corigin.script("/aged", headers=[("Cache-Control", "max-age=300"), ("Age", "100")])
+    r1 = cedge.get(HOST, "/aged")
+    assert r1.cs.get("stored") and 198 <= r1.cs["ttl"] <= 200, describe(r1)
+    r2 = cedge.get(HOST, "/aged")
+    assert is_hit(r2) and 100 <= int(r2.header("Age")) <= 102, describe(r2)
+    assert r2.header_all("Age") == [r2.header("Age")], describe(r2)
+
+
+def test_date_in_the_past_counts(cedge, corigin):
+    """The apparent age (arrival - Date) counts as well."""
+    t = int(now())
+    corigin.script("/dated", headers=[("Cache-Control", "max-age=300"), ("Date", http_date(t - 100))])
+    r1 = cedge.get(HOST, "/dated")
+    assert r1.cs.get("stored") and 197 <= r1.cs["ttl"] <= 200, describe(r1)
+    r2 = cedge.get(HOST, "/dated")
+    assert is_hit(r2) and 100 <= int(r2.header("Age")) <= 103, describe(r2)
+
+
+def test_heuristic_freshness_at_most_a_day(cedge, corigin):
+    t = int(now())
+    corigin.script("/ancient", headers=[("Date", http_date(t))], last_modified=t - 365 * 86400)
+    r1 = cedge.get(HOST, "/ancient")
+    assert r1.cs.get("stored") and 86397 <= r1.cs["ttl"] <= 86400, describe(r1)
+
+
+def test_explicit_freshness_stores_a_404(cedge, corigin):
+    corigin.script("/missing", status=404, headers=[("Cache-Control", "max-age=60")])
+    r1 = cedge.get(HOST, "/missing")
+    assert r1.status == 404 and r1.cs.get("stored"), describe(r1)
+    r2 = cedge.get(HOST, "/missing")
+    assert r2.status == 404 and is_hit(r2), describe(r2)
+    assert corigin.count("/missing") == 1

@@ -102,3 +102,26 @@ def test_safe_methods_do_not_invalidate(cedge, corigin):
     r = cedge.get(HOST, "/safe", method="OPTIONS")
     assert r.status == 200, describe(r)
     assert is_stored(cedge, HOST, "/safe")
+
+
+def test_invalidation_removes_every_variant(cedge, corigin):
+    """The stored responses of the URL, Vary variants included: after the
+    POST no variant stored before it is served again."""
+    def by_language(req):
+        if req.method != "GET":
+            return Script(status=204)
+        lang = req.header("accept-language")
+        return Script(headers=[("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")],
+                      body=("%s #%d" % (lang, req.n)).encode())
+    corigin.script("/varied", by_language)
+    en, fr = [("Accept-Language", "en")], [("Accept-Language", "fr")]
+    assert cedge.get(HOST, "/varied", headers=en).body == b"en #1"
+    assert cedge.get(HOST, "/varied", headers=fr).body == b"fr #2"
+    assert is_hit(cedge.get(HOST, "/varied", headers=en))
+    assert is_hit(cedge.get(HOST, "/varied", headers=fr))
+    r = cedge.get(HOST, "/varied", method="POST", body=b"change")
+    assert r.status == 204, describe(r)
+    r = cedge.get(HOST, "/varied", headers=fr)
+    assert not is_hit(r) and r.body == b"fr #4", describe(r)
+    r = cedge.get(HOST, "/varied", headers=en)
+    assert not is_hit(r) and r.body == b"en #5", describe(r)

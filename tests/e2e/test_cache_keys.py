@@ -5,7 +5,8 @@ variant (a vary-miss stores another one); Vary: * is never stored; a zone
 with ignore_query keys without the query string."""
 import pytest
 
-from lib.cache_edge import cache_zone, describe, is_hit, start_cache_edge
+from lib.cache_edge import cache_status, cache_zone, describe, is_hit, start_cache_edge
+from lib.client import Conn
 from lib.cache_origin import CacheOrigin, Script
 
 WWW = "www.keys.test"
@@ -24,7 +25,7 @@ def corigin():
 def cedge(module_edges, edge_pki, corigin):
     zones = [cache_zone("keys.test", edge_pki, corigin, hosts=("www", "api")),
              cache_zone("noquery.test", edge_pki, corigin, cache={"ignore_query": True})]
-    return start_cache_edge(module_edges, edge_pki, zones)
+    return start_cache_edge(module_edges, edge_pki, zones, plain=True)
 
 
 def host_count(corigin, path, host):
@@ -115,3 +116,27 @@ def test_vary_star_not_stored(cedge, corigin):
         assert not is_hit(r) and not r.cs.get("stored"), describe(r)
         assert r.cs.get("detail") == "vary-star", describe(r)
     assert corigin.count("/vary-star") == 2
+
+
+def get_plain(cedge, host, path):
+    with Conn.tcp(cedge.edge.plain_port) as c:
+        r = c.request("GET", path, host=host, headers=[("Connection", "close")])
+    r.cs = cache_status(r)
+    return r
+
+
+def test_scheme_is_part_of_the_key(cedge, corigin):
+    """A plain-HTTP visitor and an HTTPS one ask for different URLs."""
+    corigin.script("/scheme", headers=[("Cache-Control", "max-age=60")])
+    r1 = cedge.get(WWW, "/scheme")
+    p1 = get_plain(cedge, WWW, "/scheme")
+    assert p1.status == 200 and not is_hit(p1), describe(p1)
+    assert corigin.count("/scheme") == 2
+    p2 = get_plain(cedge, WWW, "/scheme")
+    assert is_hit(p2) and p2.body == p1.body, describe(p2)
+    r2 = cedge.get(WWW, "/scheme")
+    assert is_hit(r2) and r2.body == r1.body, describe(r2)
+    assert cedge.purge("url=http://%s/scheme" % WWW) == 1
+    assert is_hit(cedge.get(WWW, "/scheme"))
+    assert not is_hit(get_plain(cedge, WWW, "/scheme"))
+    assert corigin.count("/scheme") == 3

@@ -10,7 +10,7 @@ import pytest
 
 from lib import waiting
 from lib.cache_edge import cache_zone, describe, is_hit, now, start_cache_edge, wait_age
-from lib.cache_origin import CacheOrigin
+from lib.cache_origin import CacheOrigin, Script
 
 WWW = "www.purge.test"
 API = "api.purge.test"
@@ -209,5 +209,49 @@ def test_large_response_streams_while_it_fills(module_edges, edge_pki):
         r2 = e.get("www.stream.test", "/large")
         assert is_hit(r2) and r2.body == body, describe(r2)
         assert o.count("/large") == 1
+    finally:
+        o.stop()
+
+
+def test_purge_by_url_removes_every_variant(cedge, corigin):
+    def by_language(req):
+        lang = req.header("accept-language")
+        return Script(headers=[("Cache-Control", "max-age=300"), ("Vary", "Accept-Language")],
+                      body=("%s #%d" % (lang, req.n)).encode())
+    corigin.script("/pvary", by_language)
+    en, fr = [("Accept-Language", "en")], [("Accept-Language", "fr")]
+    assert cedge.get(WWW, "/pvary", headers=en).body == b"en #1"
+    assert cedge.get(WWW, "/pvary", headers=fr).body == b"fr #2"
+    assert is_hit(cedge.get(WWW, "/pvary", headers=en))
+    assert cedge.purge("url=https://%s/pvary" % WWW) >= 2
+    r = cedge.get(WWW, "/pvary", headers=fr)
+    assert not is_hit(r) and r.body == b"fr #3", describe(r)
+    r = cedge.get(WWW, "/pvary", headers=en)
+    assert not is_hit(r) and r.body == b"en #4", describe(r)
+
+
+def test_eviction_keeps_the_cache_within_its_size_and_popular_objects(module_edges, edge_pki):
+    """A 1 MiB cache and a scan of one-time URLs three times its size:
+    objects are evicted, the bytes held stay within the size, and an
+    object used again before the scan (S3-FIFO's main queue) survives it."""
+    o = CacheOrigin()
+    try:
+        e = start_cache_edge(module_edges, edge_pki, [cache_zone("evict.test", edge_pki, o)],
+                             cache={"size": "1m", "max_object": "64k"}, name="cache-edge-evict")
+        host = "www.evict.test"
+        piece = b"p" * (20 * 1024)
+        o.script("/popular", headers=[("Cache-Control", "max-age=300")], body=piece)
+        for _ in range(3):
+            e.get(host, "/popular")
+        assert o.count("/popular") == 1
+        for i in range(160):
+            o.script("/scan-%d" % i, headers=[("Cache-Control", "max-age=300")], body=piece)
+            e.get(host, "/scan-%d" % i)
+        m = e.metrics()
+        assert m["pullgate_cache_evictions_total"] > 0, m
+        assert m["pullgate_cache_bytes"] <= m["pullgate_cache_max_bytes"] == 1024 * 1024, m
+        r = e.get(host, "/popular")
+        assert is_hit(r), describe(r)
+        assert o.count("/popular") == 1
     finally:
         o.stop()

@@ -93,3 +93,26 @@ def test_conditional_head(cedge, corigin):
     r = cedge.get(HOST, "/file", method="HEAD", headers=[("If-None-Match", '"f1"')])
     assert r.status == 304, describe(r)
     assert corigin.count("/file") == 1
+
+
+def test_range_with_matching_if_range(cedge, corigin):
+    r = cedge.get(HOST, "/file", headers=[("Range", "bytes=0-9"), ("If-Range", '"f1"')])
+    assert r.status == 206 and r.body == BODY[:10], describe(r)
+    assert corigin.count("/file") == 1
+
+
+def test_range_with_stale_if_range_gets_the_whole(cedge, corigin):
+    """RFC 9110 13.1.5: when If-Range does not match, the Range is ignored
+    and the whole representation is sent."""
+    r = cedge.get(HOST, "/file", headers=[("Range", "bytes=0-9"), ("If-Range", '"other"')])
+    assert r.status == 200 and r.body == BODY, describe(r)
+    assert corigin.count("/file") == 1
+
+
+def test_age_on_every_answer_from_the_cache(cedge, corigin):
+    for method, headers in (("HEAD", []), ("GET", [("Range", "bytes=0-1")]),
+                            ("GET", [("If-None-Match", '"f1"')]),
+                            ("GET", [("Range", "bytes=99999-")])):
+        r = cedge.get(HOST, "/file", method=method, headers=headers)
+        assert r.header("Age") is not None and is_hit(r), (method, headers, describe(r))
+    assert corigin.count("/file") == 1

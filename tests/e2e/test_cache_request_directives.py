@@ -134,3 +134,38 @@ def test_request_no_store_does_not_store(cedge, corigin):
     r = cedge.get(HOST, "/rq-no-store")
     assert is_hit(r), describe(r)
     assert corigin.count("/rq-no-store") == 2
+
+
+def test_only_if_cached_does_not_serve_stale_must_revalidate(cedge, corigin):
+    """must-revalidate: a stale response is not reused before the origin
+    validated it (RFC 9111 5.2.2.2); only-if-cached cannot ask the origin,
+    so the answer is 504 (5.2.1.7)."""
+    t_req = now()
+    store(cedge, corigin, "/rq-oic-mr", cc="max-age=1, must-revalidate", etag='"omr"')
+    wait_age(t_req, 1)
+    r = cedge.get(HOST, "/rq-oic-mr", headers=[("Cache-Control", "only-if-cached")])
+    assert r.status == 504, describe(r)
+    assert corigin.count("/rq-oic-mr") == 1
+
+
+def test_only_if_cached_does_not_serve_no_cache_unvalidated(cedge, corigin):
+    """no-cache: never reused without a successful validation (RFC 9111
+    5.2.2.4); only-if-cached forbids the validation: 504."""
+    store(cedge, corigin, "/rq-oic-nc", cc="no-cache, max-age=60", etag='"onc"')
+    r = cedge.get(HOST, "/rq-oic-nc", headers=[("Cache-Control", "only-if-cached")])
+    assert r.status == 504, describe(r)
+    assert corigin.count("/rq-oic-nc") == 1
+
+
+def test_only_if_cached_does_not_serve_stale_unasked(cedge, corigin):
+    """A plain stale response: RFC 9111 4.2.4 lets a cache serve it only
+    when the client or the origin allows (max-stale, stale-*), which
+    only-if-cached alone does not; with max-stale it is served."""
+    t_req = now()
+    store(cedge, corigin, "/rq-oic-stale", cc="max-age=1")
+    wait_age(t_req, 1)
+    r = cedge.get(HOST, "/rq-oic-stale", headers=[("Cache-Control", "only-if-cached, max-stale")])
+    assert r.status == 200 and is_hit(r), describe(r)
+    r = cedge.get(HOST, "/rq-oic-stale", headers=[("Cache-Control", "only-if-cached")])
+    assert r.status == 504, describe(r)
+    assert corigin.count("/rq-oic-stale") == 1

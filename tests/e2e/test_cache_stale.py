@@ -175,16 +175,34 @@ def test_stale_if_error_from_the_request(cedge, corigin):
     assert r.status == 200 and r.body == b"saved", describe(r)
 
 
-def test_must_revalidate_not_served_stale_on_error(cedge, corigin):
+@pytest.mark.parametrize("cc", ["max-age=1, must-revalidate", "max-age=1, proxy-revalidate",
+                                "s-maxage=1"])
+def test_revalidate_directives_not_served_stale_on_error(cedge, corigin, cc):
+    """must-revalidate, proxy-revalidate and s-maxage forbid serving stale,
+    stale-if-error included."""
     t_req = now()
-    corigin.script("/sie-mr",
-                   headers=[("Cache-Control", "max-age=1, must-revalidate, stale-if-error=60")],
+    corigin.script("/sie-mr", headers=[("Cache-Control", cc + ", stale-if-error=60")],
                    body=b"saved")
     cedge.get(HOST, "/sie-mr")
     wait_age(t_req, 1)
     corigin.error(500)
     r = cedge.get(HOST, "/sie-mr")
     assert r.status == 500 and r.body != b"saved", describe(r)
+    corigin.down()
+    r = cedge.get(HOST, "/sie-mr")
+    assert r.status == 502, describe(r)
+
+
+def test_s_maxage_not_served_stale_while_revalidating(cedge, corigin):
+    t_req = now()
+    corigin.script("/swr-s", headers=[("Cache-Control", "s-maxage=1, stale-while-revalidate=60")],
+                   body=b"old")
+    cedge.get(HOST, "/swr-s")
+    wait_age(t_req, 1)
+    corigin.script("/swr-s", headers=[("Cache-Control", "s-maxage=60")], body=b"new")
+    r = cedge.get(HOST, "/swr-s")
+    assert r.body == b"new" and not is_hit(r), describe(r)
+    assert corigin.count("/swr-s") == 2
 
 
 def test_origin_back_after_down(cedge, corigin):

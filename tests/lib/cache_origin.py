@@ -236,20 +236,21 @@ class CacheOrigin:
         body = script.body
         if body is None:
             body = ("%s %s #%d" % (req.header("host"), req.target, req.n)).encode()
-        if status == 304 or req.method == "HEAD":
+        bodiless = status in (204, 304) or status < 200
+        if bodiless or req.method == "HEAD":
             send_body = b""
         else:
             send_body = body
         lines = ["HTTP/1.1 %d %s" % (status, "Not Modified" if status == 304 else "Scripted")]
         lines += ["%s: %s" % kv for kv in headers]
-        if status != 304:
+        if not bodiless:
             if script.chunked:
                 lines.append("Transfer-Encoding: chunked")
             else:
                 lines.append("Content-Length: %d" % len(body))
         c.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         if not send_body:
-            if script.chunked and status != 304 and req.method != "HEAD":
+            if script.chunked and not bodiless and req.method != "HEAD":
                 c.sendall(b"0\r\n\r\n")
             return True
         piece, pause = script.trickle or (len(send_body), 0)

@@ -22,7 +22,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
 step "build the package"
-deb=$(timeout 600 sh tools/build-deb.sh "$out" | tail -n 1)
+deb=$(timeout 240 sh tools/build-deb.sh "$out" | tail -n 1)
 [ -f "$deb" ] || fail "no .deb built"
 echo "$(basename "$deb"): $(du -k "$deb" | cut -f1) KiB"
 dpkg-deb --contents "$deb" | awk '{ print "   " $6 }'
@@ -33,10 +33,9 @@ DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq "$deb" >"$out/
 	{ cat "$out/apt.log" >&2; fail "apt-get install"; }
 
 step "what it installed"
-version=$(pullgate version) || fail "pullgate version"
+version=$(/usr/bin/pullgate version) || fail "pullgate version"
 echo "$version"
-case $version in "pullgate $(dpkg-parsechangelog -S Version | sed 's/-[^-]*$//')"*) ;; *) fail "version: $version" ;; esac
-[ "$(command -v pullgate)" = /usr/bin/pullgate ] || fail "pullgate is not /usr/bin/pullgate"
+case $version in "pullgate $(dpkg-parsechangelog -S Version | sed 's/-[^-]*$//') "*) ;; *) fail "version: $version" ;; esac
 # A minimal image may tell dpkg not to install man pages and docs
 # (path-exclude in /etc/dpkg/dpkg.cfg.d); then check the package's copies.
 unpacked=$out/unpacked
