@@ -213,13 +213,12 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 	} else {
 		set_status(cr, vary_miss ? "vary-miss" : "uri-miss", "MISS");
 	}
-	if (cr->req_cc.only_if_cached && !obj)
-		return edge_cache_serve_error(s, cr, 504);
-	if (cr->req_cc.only_if_cached && obj) {
-		/* The visitor takes what we have rather than a pull. */
+	if (cr->req_cc.only_if_cached) {
+		/* Stored, but not usable without the origin: only-if-cached
+		 * wants no pull (RFC 9111 5.2.1.7). */
+		cache_object_unref(obj);
 		cr->stale = NULL;
-		METRIC_INC(ew->cstats.hits);
-		return edge_cache_serve(s, cr, obj, req, now, true);
+		return edge_cache_serve_error(s, cr, 504);
 	}
 	if (cr->req_cc.no_cache && !obj)
 		set_status(cr, "request", "MISS");

@@ -9,6 +9,24 @@
 #include "edge/edge_cache_int.h"
 
 /* The fields a 304 repeats (RFC 9110 15.4.5). */
+/* If-Range (RFC 9110 13.1.5): the Range counts only when the validator
+ * matches — an entity-tag strongly, a date exactly. */
+static bool if_range_allows(const struct http_request *req, const struct cache_object *obj)
+{
+	const struct http_header *ir = http_find_header(req->headers, req->header_count, "if-range");
+	if (!ir)
+		return true;
+	struct slice v = ir->value;
+	if (v.len && v.ptr[0] == '"') {
+		struct slice etag = slice_make(obj->data + obj->meta.etag_off, obj->meta.etag_len);
+		return etag.len && etag.ptr[0] == '"' && slice_eq(v, etag);
+	}
+	if (v.len >= 2 && v.ptr[0] == 'W' && v.ptr[1] == '/')
+		return false; /* weak validators never allow a range */
+	int64_t date = http_date_parse(v);
+	return date >= 0 && obj->meta.last_modified >= 0 && date == obj->meta.last_modified;
+}
+
 static bool kept_in_304(struct slice name)
 {
 	static const char *const names[] = { "cache-control", "content-location", "date", "etag",
@@ -64,7 +82,7 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 	if (get_or_head && status == 200 &&
 	    cache_not_modified(req->headers, req->header_count, etag, obj->meta.last_modified)) {
 		status = 304;
-	} else if (req->method == HTTP_METHOD_GET && status == 200) {
+	} else if (req->method == HTTP_METHOD_GET && status == 200 && if_range_allows(req, obj)) {
 		int r = cache_parse_range(req->headers, req->header_count, len, &first, &last);
 		if (r > 0)
 			status = 206;
