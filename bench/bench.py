@@ -171,9 +171,9 @@ class Run:
                     res = self.measure(sc, s)
                     per.setdefault(s.name, []).append(res)
                     progress("  %-5s %-22s %-8s run %d/%d: %9.0f req/s  server %3.0f%%  wrk %3.0f%%  "
-                             "core%d %3.0f%%  other on core%d %3.0f%%%s%s" % (
+                             "core%d %3.0f%%  core%d irq %3.0f%% other %3.0f%%%s%s" % (
                                  role, sc.key, s.name, r + 1, st.runs, res.rps, res.server_pct,
-                                 res.client_pct, st.client_cpu, res.client_core_pct, st.server_cpu, res.other_pct,
+                                 res.client_pct, st.client_cpu, res.client_core_pct, st.server_cpu, res.irq_pct, res.other_pct,
                                  "  p50 %.2f p99 %.2f ms" % (res.p50_ms or 0, res.p99_ms or 0)
                                  if sc.latency else "",
                                  "  ERRORS %d" % res.errors if res.errors else ""))

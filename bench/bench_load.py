@@ -31,7 +31,8 @@ class WrkResult:
         self.server_pct = 0.0
         self.client_pct = 0.0
         self.client_core_pct = 0.0
-        self.other_pct = 0.0     # server core time not spent by the server
+        self.other_pct = 0.0     # server core time spent by other processes or stolen
+        self.irq_pct = 0.0       # server core time in interrupts (its own traffic, mostly)
         self.raw = ""
 
 
@@ -94,7 +95,7 @@ class Wrk:
         if out.returncode != 0:
             r.errors += 1
         r.server_pct, r.client_pct, r.client_core_pct = cpu.server_pct, cpu.client_pct, cpu.client_core_pct
-        r.other_pct = cpu.other_pct
+        r.other_pct, r.irq_pct = cpu.other_pct, cpu.irq_pct
         try:
             with open(stats.name) as f:
                 m = re.match(r"handshakes (\d+) resumed (\d+)", f.read())

@@ -3,6 +3,7 @@
 #include <openssl/opensslv.h>
 #include <string.h>
 
+#include "cli/reload.h"
 #include "conf/conf_present.h"
 #include "edge/edge.h"
 #include "guard/guard.h"
@@ -17,6 +18,7 @@ static void usage(FILE *out)
 		     "  pullgate edge -c FILE    the visitor side: zones, SSL modes, authenticated origin pulls\n"
 		     "  pullgate guard -c FILE   the origin side: require and verify client certificates\n"
 		     "  pullgate check -c FILE   validate a configuration without starting\n"
+		     "  pullgate reload -c FILE  ask the running roles to reload FILE (via their admin listener)\n"
 		     "  pullgate pki COMMAND     make CAs, certificates and CRLs (pullgate pki --help)\n"
 		     "  pullgate version\n",
 		PULLGATE_VERSION);
@@ -66,6 +68,8 @@ int main(int argc, char **argv)
 		return edge_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "reload") == 0)
+		return reload_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "pki") == 0)
 		return pki_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -120,3 +120,41 @@ bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b)
 		return a->is_unix && b->is_unix && !strcmp(a->path, b->path);
 	return a->port == b->port && !strcasecmp(a->host, b->host);
 }
+
+void ydoc_read_access_log(struct ydoc *d, yaml_node_t *n, const char *path, struct access_log_conf *out)
+{
+	static const char *const keys[] = { "path", "format", NULL };
+	char kpath[YDOC_PATH_MAX];
+	yaml_node_t *p = n, *f = NULL;
+	if (n->type == YAML_MAPPING_NODE) {
+		ydoc_check_keys(d, n, path, keys);
+		p = ydoc_require(d, n, path, "path");
+		f = ydoc_get(d, n, "format");
+	}
+	char *where = NULL;
+	if (!p)
+		return;
+	const char *value = ydoc_scalar(d, p, ydoc_path_key(kpath, path, "path"));
+	if (!value)
+		return;
+	/* "stderr" is not a path to resolve against the file's folder. */
+	bool ok = strcmp(value, "stderr") == 0 ? ydoc_read_string(d, p, kpath, &where)
+					       : ydoc_read_path(d, p, kpath, &where);
+	if (!ok)
+		return;
+	bool json = true;
+	if (f) {
+		const char *v = ydoc_scalar(d, f, ydoc_path_key(kpath, path, "format"));
+		if (v && strcmp(v, "combined") == 0) {
+			json = false;
+		} else if (!v || strcmp(v, "json") != 0) {
+			ydoc_error(d, f, "%s.format: unknown format \"%s\" (known: json, combined)", path, v ? v : "");
+			free(where);
+			return;
+		}
+	}
+	free(out->path);
+	out->path = where;
+	out->json = json;
+	out->enabled = true;
+}

@@ -41,6 +41,13 @@ struct pin_set {
 	struct str_list subjects;   /* patterns: exact, or "*.example.com" (one label) */
 };
 
+/* The access log: one line per request. */
+struct access_log_conf {
+	bool enabled;
+	char *path;            /* a file (appended to), or "stderr" */
+	bool json;             /* json (default) or combined */
+};
+
 struct http_limits_conf {
 	size_t request_line;   /* default 8192 */
 	size_t header_bytes;   /* default 32768 (request line + headers) */

@@ -191,7 +191,7 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 	static const char *const keys[] = { "workers",   "listen",    "plain_listen",
 					    "client_certificate", "origin_ca",
 					    "connecting_ip_header", "pool", "timeouts",
-					    "limits",    "log_level", "watch_files", "admin", "cache",
+					    "limits",    "log_level", "watch_files", "admin", "access_log", "cache",
 					    "zones",     NULL };
 	if (!ydoc_expect_map(d, e, "edge"))
 		return;
@@ -225,6 +225,8 @@ static void load_edge(struct ydoc *d, yaml_node_t *e, struct edge_conf *c)
 	if ((n = ydoc_get(d, e, "log_level")))
 		ydoc_read_log_level(d, n, "edge.log_level", &c->log_level);
 	ydoc_get_bool(d, e, "edge", "watch_files", &c->watch_files);
+	if ((n = ydoc_get(d, e, "access_log")))
+		ydoc_read_access_log(d, n, "edge.access_log", &c->access_log);
 	if ((n = ydoc_get(d, e, "admin")))
 		c->has_admin = ydoc_read_address(d, n, "edge.admin", &c->admin);
 	/* Last: records inherit from the keys above. */
@@ -258,6 +260,7 @@ void edge_conf_free(struct edge_conf *c)
 	if (!c)
 		return;
 	free(c->file);
+	free(c->access_log.path);
 	free(c->cache.name);
 	if (c->has_admin)
 		conf_addr_free(&c->admin);

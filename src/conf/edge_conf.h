@@ -117,6 +117,7 @@ struct edge_conf {
 	size_t zone_count;
 	char *log_level;
 	bool watch_files;
+	struct access_log_conf access_log;
 	bool has_admin;
 	struct conf_addr admin;       /* metrics and health (loopback advised); off unless given */
 };

@@ -413,7 +413,7 @@ static void load_guard(struct ydoc *d, yaml_node_t *g, struct guard_conf *c)
 {
 	static const char *const keys[] = { "workers", "listen", "plain_listen", "certificate", "key",
 					    "hosts", "trust", "pins", "backend", "headers", "limits",
-					    "timeouts", "log_level", "watch_files", "admin", NULL };
+					    "timeouts", "log_level", "watch_files", "admin", "access_log", NULL };
 	if (!ydoc_expect_map(d, g, "guard"))
 		return;
 	ydoc_check_keys(d, g, "guard", keys);
@@ -447,6 +447,8 @@ static void load_guard(struct ydoc *d, yaml_node_t *g, struct guard_conf *c)
 	if ((n = ydoc_get(d, g, "log_level")))
 		ydoc_read_log_level(d, n, "guard.log_level", &c->log_level);
 	ydoc_get_bool(d, g, "guard", "watch_files", &c->watch_files);
+	if ((n = ydoc_get(d, g, "access_log")))
+		ydoc_read_access_log(d, n, "guard.access_log", &c->access_log);
 	if ((n = ydoc_get(d, g, "admin")))
 		c->has_admin = ydoc_read_address(d, n, "guard.admin", &c->admin);
 }
@@ -485,6 +487,7 @@ void guard_conf_free(struct guard_conf *c)
 	if (!c)
 		return;
 	free(c->file);
+	free(c->access_log.path);
 	if (c->has_admin)
 		conf_addr_free(&c->admin);
 	for (size_t i = 0; i < c->listen_count; i++)

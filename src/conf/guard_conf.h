@@ -85,6 +85,7 @@ struct guard_conf {
 	struct guard_timeouts timeouts;
 	char *log_level;             /* "info" by default */
 	bool watch_files;
+	struct access_log_conf access_log;
 	bool has_admin;
 	struct conf_addr admin;       /* metrics and health (loopback advised); off unless given */            /* reload when CA/CRL/cert files change; default true */
 };

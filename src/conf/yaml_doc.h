@@ -144,6 +144,9 @@ void ydoc_read_workers(struct ydoc *d, yaml_node_t *n, const char *path, int *ou
 /* debug, info, warn (or warning), error; *out is replaced by the canonical
  * name (malloc'd). */
 void ydoc_read_log_level(struct ydoc *d, yaml_node_t *n, const char *path, char **out);
+/* access_log: a path (or "stderr"), or a mapping {path, format: json |
+ * combined}. */
+void ydoc_read_access_log(struct ydoc *d, yaml_node_t *n, const char *path, struct access_log_conf *out);
 /* The defaults of a limits mapping, and the mapping itself (request_line,
  * header_bytes, header_count, body_bytes) read over what *out holds. */
 extern const struct http_limits_conf conf_limits_default;

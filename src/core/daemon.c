@@ -64,6 +64,8 @@ static void control_signal(struct io_watch *w, unsigned events)
 			control_begin_stop(c, "SIGTERM");
 		else if (si.ssi_signo == SIGINT)
 			control_begin_stop(c, "SIGINT");
+		else if (si.ssi_signo == SIGUSR1 && c->d->role->reopen_logs)
+			c->d->role->reopen_logs(c->d);
 	}
 }
 

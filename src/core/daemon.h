@@ -1,6 +1,7 @@
 /*
  * daemon: the control side of a running role — worker threads, signals
- * (SIGHUP reload, SIGTERM/SIGINT drain then stop), the grace period, and
+ * (SIGHUP reload, SIGTERM/SIGINT drain then stop, SIGUSR1 reopen logs), the
+ * grace period, and
  * file watching. The role supplies its workers and what draining and
  * reloading mean for it.
  */
@@ -34,6 +35,8 @@ struct daemon_role {
 	void (*control_stop)(struct daemon *d);
 	/* Optional: draining has begun (health checks start failing). */
 	void (*on_drain)(struct daemon *d);
+	/* Optional: SIGUSR1, reopen log files (after logrotate). */
+	void (*reopen_logs)(struct daemon *d);
 };
 
 struct daemon {

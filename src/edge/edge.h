@@ -98,6 +98,7 @@ struct edge_server {
 	struct edge_worker *workers;
 	int worker_count;
 	struct admin_server admin;
+	struct access_log *access_log;   /* from the boot snapshot; NULL: off */
 	struct timer expiry_timer;       /* re-checks client certificate expiry */
 	struct loop *control_loop;
 	struct daemon *daemon;

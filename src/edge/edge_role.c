@@ -126,6 +126,19 @@ static int edge_upstream_status(struct proxy_session *s, enum upstream_error err
 	}
 }
 
+static void edge_log_fields(struct proxy_session *s, struct access_entry *e)
+{
+	struct edge_conn *ec = conn_of(s);
+	if (!ec)
+		return;
+	const struct edge_record *rec = ec->record ? ec->record : ec->sni_record;
+	if (rec)
+		e->zone = rec->zone->name;
+	const struct edge_cache_req *cr = ec->creq;
+	if (cr && cr->request_no == s->requests && (cr->lookup || cr->invalidate))
+		e->cache = cr->fwd ? cr->fwd : "hit";
+}
+
 static void edge_on_close(struct proxy_session *s)
 {
 	struct edge_conn *ec = conn_of(s);
@@ -152,5 +165,6 @@ const struct proxy_role edge_role = {
 	.response_headers = edge_cache_response_headers,
 	.cache_response_done = edge_cache_response_done,
 	.cache_upstream_failed = edge_cache_upstream_failed,
+	.log_fields = edge_log_fields,
 	.on_close = edge_on_close,
 };

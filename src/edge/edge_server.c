@@ -119,6 +119,8 @@ static struct edge_gen *gen_new(struct edge_worker *ew, struct edge_snapshot *sn
 		.data = gen,
 		.stats = &ew->stats,
 		.draining = ew->stopping,
+		.access_log = ew->srv->access_log,
+		.role_name = "edge",
 	};
 	gen->pw = base;
 	gen->pw.forwarded_proto = "https";
@@ -162,7 +164,9 @@ static bool needs_restart(const struct edge_conf *a, const struct edge_conf *b)
 {
 	if (a->listen_count != b->listen_count || a->plain_count != b->plain_count || a->workers != b->workers ||
 	    a->has_admin != b->has_admin || (a->has_admin && strcmp(a->admin.text, b->admin.text) != 0) ||
-	    a->cache.size != b->cache.size)
+	    a->cache.size != b->cache.size || a->access_log.enabled != b->access_log.enabled ||
+	    (a->access_log.enabled && (strcmp(a->access_log.path, b->access_log.path) != 0 ||
+				       a->access_log.json != b->access_log.json)))
 		return true;
 	for (size_t i = 0; i < a->listen_count; i++)
 		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
@@ -175,7 +179,18 @@ static bool needs_restart(const struct edge_conf *a, const struct edge_conf *b)
 
 static size_t edge_watched_files(const struct edge_conf *conf, const char **out, size_t cap);
 
-static void edge_reload(struct daemon *d, const char *why)
+/* Appends one line to a reload's reasons. */
+static void reasons_add(char *msg, size_t cap, const char *line)
+{
+	if (!msg)
+		return;
+	size_t len = strlen(msg);
+	snprintf(msg + len, cap - len, "%s\n", line);
+}
+
+/* Reloads now; the reasons of a refusal are logged and, when msg is given,
+ * written there too (for `pullgate reload`). */
+static int edge_reload_into(struct daemon *d, const char *why, char *msg, size_t cap)
 {
 	struct edge_server *srv = d->data;
 	struct conf_errors errs = { 0 };
@@ -183,17 +198,22 @@ static void edge_reload(struct daemon *d, const char *why)
 	struct edge_snapshot *snap = edge_snapshot_load(srv->path, &errs, err, sizeof err);
 	if (!snap) {
 		srv->reloads_failed++;
-		for (size_t i = 0; i < errs.count; i++)
+		for (size_t i = 0; i < errs.count; i++) {
 			log_error("reload (%s): %s", why, errs.msgs[i]);
-		if (err[0])
+			reasons_add(msg, cap, errs.msgs[i]);
+		}
+		if (err[0]) {
 			log_error("reload (%s): %s", why, err);
+			reasons_add(msg, cap, err);
+		}
 		log_error("reload (%s) refused: the running configuration keeps serving", why);
+		reasons_add(msg, cap, "refused: the running configuration keeps serving");
 		conf_errors_free(&errs);
-		return;
+		return -1;
 	}
 	conf_errors_free(&errs);
 	if (needs_restart(srv->boot->conf, snap->conf))
-		log_warn("reload (%s): listen, plain_listen, admin, workers and cache.size changes take a restart "
+		log_warn("reload (%s): listen, plain_listen, admin, access_log, workers and cache.size changes take a restart "
 			 "(start a new process beside this one: the sockets are shared); the rest applies", why);
 	srv->reloads_ok++;
 	for (int i = 0; i < srv->worker_count; i++) {
@@ -205,15 +225,27 @@ static void edge_reload(struct daemon *d, const char *why)
 	struct edge_snapshot *old = srv->current;
 	__atomic_store_n(&srv->current, snap, __ATOMIC_RELEASE);
 	edge_snapshot_unref(old);
-	size_t cap = 8;
+	size_t nfiles = 8;
 	for (size_t z = 0; z < snap->conf->zone_count; z++)
-		cap += 5 + 4 * snap->conf->zones[z].record_count;
-	const char **files = calloc(cap, sizeof *files);
+		nfiles += 5 + 4 * snap->conf->zones[z].record_count;
+	const char **files = calloc(nfiles, sizeof *files);
 	if (files) {
-		daemon_watch_files(d, files, edge_watched_files(snap->conf, files, cap));
+		daemon_watch_files(d, files, edge_watched_files(snap->conf, files, nfiles));
 		free(files);
 	}
 	log_info("reloaded %s (%s)", srv->path, why);
+	return 0;
+}
+
+static void edge_reload(struct daemon *d, const char *why)
+{
+	edge_reload_into(d, why, NULL, 0);
+}
+
+static int edge_admin_reload(void *arg, char *msg, size_t cap)
+{
+	struct edge_server *srv = arg;
+	return edge_reload_into(srv->daemon, "pullgate reload", msg, cap);
 }
 
 static void edge_accept(struct listener *l, int fd, const struct sockaddr_storage *peer, bool tls)
@@ -418,6 +450,7 @@ static int edge_control_start(struct daemon *d, struct loop *loop)
 	char err[256];
 	srv->admin.metrics = edge_metrics_write;
 	srv->admin.purge = edge_admin_purge;
+	srv->admin.reload = edge_admin_reload;
 	srv->admin.arg = srv;
 	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
 	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
@@ -441,7 +474,18 @@ static void edge_on_drain(struct daemon *d)
 	((struct edge_server *)d->data)->admin.draining = true;
 }
 
+static void edge_reopen_logs(struct daemon *d)
+{
+	struct edge_server *srv = d->data;
+	char err[256];
+	if (srv->access_log && access_log_reopen(srv->access_log, err, sizeof err) < 0)
+		log_error("SIGUSR1: cannot reopen the access log: %s", err);
+	else
+		log_info("SIGUSR1: reopened the access log");
+}
+
 static const struct daemon_role edge_daemon_role = {
+	.reopen_logs = edge_reopen_logs,
 	.name = "edge",
 	.setup_worker = edge_setup_worker,
 	.drain_worker = edge_drain_worker,
@@ -487,8 +531,13 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 	if (conf->listen_count)
 		srv.https_port = conf->listen[0].port;
 	int status = 1;
+	char err[256];
 	if (edge_cache_init(&srv.cache, &conf->cache) < 0) {
 		log_error("cannot allocate the cache");
+		goto out;
+	}
+	if (conf->access_log.enabled && !(srv.access_log = access_log_open(&conf->access_log, err, sizeof err))) {
+		log_error("access log: %s", err);
 		goto out;
 	}
 	srv.worker_count = workers > 0 ? workers : conf->workers > 0 ? conf->workers : worker_default_count();
@@ -519,6 +568,7 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 	free(watch);
 	free(srv.workers);
 out:
+	access_log_close(srv.access_log);
 	edge_cache_destroy(&srv.cache);
 	edge_snapshot_unref(srv.current);
 	edge_snapshot_unref(srv.boot);

@@ -71,6 +71,7 @@ struct guard_server {
 	struct guard_worker *workers;
 	int worker_count;
 	struct admin_server admin;
+	struct access_log *access_log; /* from the boot snapshot; NULL: off */
 	struct daemon *daemon;
 	uint64_t reloads_ok, reloads_failed; /* control thread only */
 };
@@ -81,6 +82,7 @@ struct guard_conn {
 	struct guard_tls *tls;
 	char *identity;
 	size_t identity_len;
+	char fingerprint[65];          /* hex SHA-256 of the client certificate, for the log */
 };
 
 extern const struct proxy_role guard_role;

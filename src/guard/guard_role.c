@@ -4,6 +4,8 @@
  * copies of them removed, and the Host-to-SNI rule (421).
  */
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,8 +64,21 @@ static bool guard_on_established(struct proxy_session *s)
 		s->close_reason = "out of memory";
 		return false;
 	}
+	X509 *peer = SSL_get0_peer_certificate(s->client.ssl);
+	unsigned char md[32];
+	unsigned int len = 0;
+	if (peer && X509_digest(peer, EVP_sha256(), md, &len) && len == 32)
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(gc->fingerprint + 2 * i, 3, "%02x", md[i]);
 	log_debug("%s: tls established (%s)", s->peer_text, SSL_get_version(s->client.ssl));
 	return true;
+}
+
+static void guard_log_fields(struct proxy_session *s, struct access_entry *e)
+{
+	struct guard_conn *gc = conn_of(s);
+	if (gc && gc->fingerprint[0])
+		e->client_cert = gc->fingerprint;
 }
 
 static int guard_check_request(struct proxy_session *s, const struct http_request *req)
@@ -102,5 +117,6 @@ const struct proxy_role guard_role = {
 	.drop_header = guard_drop_header,
 	.add_headers = guard_add_headers,
 	.on_handshake_failed = guard_on_handshake_failed,
+	.log_fields = guard_log_fields,
 	.on_close = guard_on_close,
 };

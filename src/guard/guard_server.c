@@ -91,6 +91,8 @@ static struct guard_gen *gen_new(struct guard_worker *gw, struct guard_snapshot 
 		.data = gen,
 		.stats = &gw->stats,
 		.draining = gw->stopping,
+		.access_log = gw->srv->access_log,
+		.role_name = "guard",
 	};
 	return gen;
 }
@@ -129,6 +131,10 @@ static void worker_apply_snapshot(struct worker *w, void *arg)
 /* What only a restart changes: the sockets and the threads. */
 static bool needs_restart(const struct guard_conf *a, const struct guard_conf *b)
 {
+	if (a->access_log.enabled != b->access_log.enabled ||
+	    (a->access_log.enabled && (strcmp(a->access_log.path, b->access_log.path) != 0 ||
+				       a->access_log.json != b->access_log.json)))
+		return true;
 	if (a->listen_count != b->listen_count || a->plain_count != b->plain_count || a->workers != b->workers ||
 	    a->has_admin != b->has_admin || (a->has_admin && strcmp(a->admin.text, b->admin.text) != 0))
 		return true;
@@ -144,7 +150,18 @@ static bool needs_restart(const struct guard_conf *a, const struct guard_conf *b
 
 static size_t guard_watched_files(const struct guard_conf *conf, const char **out, size_t cap);
 
-static void guard_reload(struct daemon *d, const char *why)
+/* Appends one line to a reload's reasons. */
+static void reasons_add(char *msg, size_t cap, const char *line)
+{
+	if (!msg)
+		return;
+	size_t len = strlen(msg);
+	snprintf(msg + len, cap - len, "%s\n", line);
+}
+
+/* Reloads now; the reasons of a refusal are logged and, when msg is given,
+ * written there too (for `pullgate reload`). */
+static int guard_reload_into(struct daemon *d, const char *why, char *msg, size_t cap)
 {
 	struct guard_server *srv = d->data;
 	struct conf_errors errs = { 0 };
@@ -152,17 +169,22 @@ static void guard_reload(struct daemon *d, const char *why)
 	struct guard_snapshot *snap = guard_snapshot_load(srv->path, &errs, err, sizeof err);
 	if (!snap) {
 		srv->reloads_failed++;
-		for (size_t i = 0; i < errs.count; i++)
+		for (size_t i = 0; i < errs.count; i++) {
 			log_error("reload (%s): %s", why, errs.msgs[i]);
-		if (err[0])
+			reasons_add(msg, cap, errs.msgs[i]);
+		}
+		if (err[0]) {
 			log_error("reload (%s): %s", why, err);
+			reasons_add(msg, cap, err);
+		}
 		log_error("reload (%s) refused: the running configuration keeps serving", why);
+		reasons_add(msg, cap, "refused: the running configuration keeps serving");
 		conf_errors_free(&errs);
-		return;
+		return -1;
 	}
 	conf_errors_free(&errs);
 	if (needs_restart(srv->boot->conf, snap->conf))
-		log_warn("reload (%s): listen, plain_listen, admin and workers changes take a restart "
+		log_warn("reload (%s): listen, plain_listen, admin, access_log and workers changes take a restart "
 			 "(start a new process beside this one: the sockets are shared); the rest applies", why);
 	srv->reloads_ok++;
 	for (int i = 0; i < srv->worker_count; i++) {
@@ -175,6 +197,18 @@ static void guard_reload(struct daemon *d, const char *why)
 	const char *files[64];
 	daemon_watch_files(d, files, guard_watched_files(snap->conf, files, 64));
 	log_info("reloaded %s (%s)", srv->path, why);
+	return 0;
+}
+
+static void guard_reload(struct daemon *d, const char *why)
+{
+	guard_reload_into(d, why, NULL, 0);
+}
+
+static int guard_admin_reload(void *arg, char *msg, size_t cap)
+{
+	struct guard_server *srv = arg;
+	return guard_reload_into(srv->daemon, "pullgate reload", msg, cap);
 }
 
 static void guard_tls_accept(struct listener *l, int fd, const struct sockaddr_storage *peer)
@@ -355,6 +389,7 @@ static int guard_control_start(struct daemon *d, struct loop *loop)
 	socklen_t len;
 	char err[256];
 	srv->admin.metrics = guard_metrics_write;
+	srv->admin.reload = guard_admin_reload;
 	srv->admin.arg = srv;
 	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
 	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
@@ -375,7 +410,18 @@ static void guard_on_drain(struct daemon *d)
 	((struct guard_server *)d->data)->admin.draining = true;
 }
 
+static void guard_reopen_logs(struct daemon *d)
+{
+	struct guard_server *srv = d->data;
+	char err[256];
+	if (srv->access_log && access_log_reopen(srv->access_log, err, sizeof err) < 0)
+		log_error("SIGUSR1: cannot reopen the access log: %s", err);
+	else
+		log_info("SIGUSR1: reopened the access log");
+}
+
 static const struct daemon_role guard_daemon_role = {
+	.reopen_logs = guard_reopen_logs,
 	.name = "guard",
 	.setup_worker = guard_setup_worker,
 	.drain_worker = guard_drain_worker,
@@ -425,7 +471,10 @@ int guard_server_run(const char *path, struct guard_snapshot *snap, int workers)
 	};
 	srv.daemon = &d;
 	int status = 1;
-	if (srv.workers) {
+	char err[256];
+	if (conf->access_log.enabled && !(srv.access_log = access_log_open(&conf->access_log, err, sizeof err))) {
+		log_error("access log: %s", err);
+	} else if (srv.workers) {
 		for (size_t i = 0; i < conf->listen_count; i++)
 			log_info("guard listening on %s (tls), backend %s, %d worker%s", conf->listen[i].text,
 				 conf->backend.addr.text, srv.worker_count, srv.worker_count == 1 ? "" : "s");
@@ -435,6 +484,7 @@ int guard_server_run(const char *path, struct guard_snapshot *snap, int workers)
 		status = daemon_run(&d);
 	}
 	free(srv.workers);
+	access_log_close(srv.access_log);
 	guard_snapshot_unref(srv.current);
 	guard_snapshot_unref(srv.boot);
 	return status;

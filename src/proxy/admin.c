@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "core/net.h"
@@ -126,6 +127,15 @@ static void answer_purge(struct admin_conn *c, struct slice query)
 
 static void answer(struct admin_conn *c, const struct http_request *req)
 {
+	if (c->a->reload && req->method == HTTP_METHOD_POST && slice_eq(req->target, SLICE_LIT("/reload"))) {
+		char msg[8192] = "";
+		int r = c->a->reload(c->a->arg, msg, sizeof msg);
+		if (r == 0)
+			respond(c, 200, "text/plain", "reloaded\n", 9);
+		else
+			respond(c, 422, "text/plain", msg, strlen(msg));
+		return;
+	}
 	if (c->a->purge && req->method == HTTP_METHOD_POST && req->target.len >= 7 &&
 	    memcmp(req->target.ptr, "/purge?", 7) == 0) {
 		answer_purge(c, slice_make(req->target.ptr + 7, req->target.len - 7));
@@ -246,4 +256,45 @@ void admin_stop(struct admin_server *a)
 		conn_close(a->conns);
 	loop_run_pending(a->loop);
 	a->loop = NULL;
+}
+
+int admin_request(const struct sockaddr_storage *addr, socklen_t len, const char *method, const char *path,
+		  char *out, size_t cap)
+{
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 30 };
+	if (fd < 0) {
+		snprintf(out, cap, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	char req[512];
+	int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: pullgate\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			 method, path);
+	if (connect(fd, (const struct sockaddr *)addr, len) < 0 || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		snprintf(out, cap, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	static char resp[16384];
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = recv(fd, resp + got, sizeof resp - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got == sizeof resp - 1)
+			break;
+	}
+	close(fd);
+	resp[got] = '\0';
+	int status = 0;
+	const char *body = strstr(resp, "\r\n\r\n");
+	if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1 || !body) {
+		snprintf(out, cap, "no answer from the admin listener");
+		return -1;
+	}
+	snprintf(out, cap, "%s", body + 4);
+	return status;
 }

@@ -144,6 +144,10 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 	buf_free(&s->uin);
 	buf_free(&s->uout);
 	buf_free(&s->retry_head);
+	if (session_log_pending(s))
+		session_log_end(s, s->resp_started ? s->status : 499,
+				s->serving ? s->serve_off : s->resp_body.moved, reason);
+	session_log_free(s);
 	if (s->resp_relaying && pw->role->cache_response_done) {
 		s->resp_relaying = false;
 		pw->role->cache_response_done(s, false);
@@ -272,6 +276,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		return false;
 	}
 	log_info("%s: %d %s (%s)", s->peer_text, status, phrase, reason);
+	session_log_end(s, status, s->method == HTTP_METHOD_HEAD ? 0 : (uint64_t)blen, reason);
 	s->close_reason = reason;
 	s->close_after = true;
 	if (s->up) {
@@ -290,6 +295,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 /* Ends the request in flight once its response is wholly in cout. */
 static void session_finish_request(struct proxy_session *s)
 {
+	session_log_end(s, s->status, s->serving ? s->serve_off : s->resp_body.moved, NULL);
 	if (s->resp_relaying) {
 		s->resp_relaying = false;
 		if (s->pw->role->cache_response_done)
@@ -490,6 +496,7 @@ static bool session_forward(struct proxy_session *s)
 	}
 	if (!s->req_sent && s->req_body.done && buf_len(&s->uout) == 0) {
 		s->req_sent = true;
+		session_log_mark(s, true);
 		if (!s->resp_started)
 			timer_arm(s->pw->loop, &up->timer, s->pw->limits->response_ms);
 	}

@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "http/http_parser.h"
+#include "proxy/access_log.h"
 #include "proxy/body_pump.h"
 #include "proxy/upstream.h"
 #include "tls/transport.h"
@@ -65,6 +66,8 @@ struct proxy_role {
 	/* A pull failed before its response started: true when the role
 	 * answered instead (stale-if-error). */
 	bool (*cache_upstream_failed)(struct proxy_session *s, enum upstream_error err);
+	/* The role's fields of an access log line (zone, cache, certificate). */
+	void (*log_fields)(struct proxy_session *s, struct access_entry *e);
 	/* Releases the role's per-session state. */
 	void (*on_close)(struct proxy_session *s);
 };
@@ -95,6 +98,8 @@ struct proxy_worker {
 	void (*on_idle)(struct proxy_worker *pw);
 	void *data;                 /* the role's per-worker, per-configuration state */
 	struct proxy_stats *stats;  /* the worker's, shared by its configurations */
+	struct access_log *access_log; /* NULL: off */
+	const char *role_name;      /* "guard", "edge" */
 };
 
 #define PROXY_SERVED 1
@@ -166,10 +171,20 @@ struct proxy_session {
 	void (*serve_release)(void *arg);
 	void *serve_arg;
 	bool serving;
+	struct session_log *log;   /* the request in flight, for the access log */
 	/* The tee the role asks for on the relayed response body. */
 	void (*tee)(void *arg, const char *p, size_t n);
 	void *tee_arg;
 };
+
+/* The access log (session_log.c): a request's start, the moment its pull
+ * was sent and answered, and its one line when it ends. */
+void session_log_begin(struct proxy_session *s, const struct http_request *req);
+void session_log_mark(struct proxy_session *s, bool sent);
+void session_log_end(struct proxy_session *s, int status, uint64_t bytes, const char *reason);
+void session_log_free(struct proxy_session *s);
+/* A request began and was not logged yet. */
+bool session_log_pending(const struct proxy_session *s);
 
 /* Sets the body a role's PROXY_SERVED response sends after its head. */
 void proxy_session_serve(struct proxy_session *s, const char *body, size_t len,

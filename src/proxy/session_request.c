@@ -117,6 +117,7 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 	s->resp_done = false;
 	s->resp_keep_upstream = false;
 
+	session_log_begin(s, req);
 	int status = s->pw->role->check_request ? s->pw->role->check_request(s, req) : 0;
 	if (status)
 		return session_respond_error(s, status, status < 400 ? "redirect" : "refused by policy") ? 0 : -1;

@@ -77,6 +77,7 @@ int session_parse_response(struct proxy_session *s)
 			session_respond_error(s, 502, "upstream switched protocols");
 			return -1;
 		}
+		session_log_mark(s, false);
 		if (s->resp.status >= 100 && s->resp.status < 200) {
 			/* Interim responses: we answered Expect ourselves. */
 			buf_consume(&s->uin, (size_t)r);

@@ -5,7 +5,7 @@ several ranges the whole 200 (a valid answer, RFC 9110 14.2)."""
 import pytest
 
 from lib.cache_edge import cache_zone, describe, is_hit, start_cache_edge
-from lib.cache_origin import CacheOrigin
+from lib.cache_origin import CacheOrigin, http_date
 
 HOST = "www.ranges.test"
 BODY = bytes(range(256)) * 40      # 10240 bytes, each position recognisable
@@ -116,3 +116,23 @@ def test_age_on_every_answer_from_the_cache(cedge, corigin):
         r = cedge.get(HOST, "/file", method=method, headers=headers)
         assert r.header("Age") is not None and is_hit(r), (method, headers, describe(r))
     assert corigin.count("/file") == 1
+
+
+def test_weak_if_range_gets_the_whole(cedge, corigin):
+    """If-Range compares strongly: a weak tag never allows a range."""
+    r = cedge.get(HOST, "/file", headers=[("Range", "bytes=0-9"), ("If-Range", 'W/"f1"')])
+    assert r.status == 200 and r.body == BODY, describe(r)
+
+
+def test_if_range_with_a_date(cedge, corigin):
+    lm = 1700000000
+    corigin.script("/dated-file", headers=[("Cache-Control", "max-age=300")], body=BODY,
+                   last_modified=lm)
+    cedge.get(HOST, "/dated-file")
+    r = cedge.get(HOST, "/dated-file", headers=[("Range", "bytes=0-9"),
+                                                 ("If-Range", http_date(lm))])
+    assert r.status == 206 and r.body == BODY[:10], describe(r)
+    r = cedge.get(HOST, "/dated-file", headers=[("Range", "bytes=0-9"),
+                                                 ("If-Range", http_date(lm - 1))])
+    assert r.status == 200 and r.body == BODY, describe(r)
+    assert corigin.count("/dated-file") == 1

@@ -57,7 +57,7 @@ examples=/usr/share/doc/pullgate/examples
 for u in pullgate-edge.service pullgate-guard.service; do
 	[ -f /lib/systemd/system/$u ] || fail "/lib/systemd/system/$u missing"
 done
-echo "units: $(ls /lib/systemd/system/pullgate-*.service | tr '\n' ' ')"
+echo "units:" /lib/systemd/system/pullgate-*.service
 getent passwd pullgate >/dev/null || fail "no pullgate user"
 getent group pullgate >/dev/null || fail "no pullgate group"
 echo "user: $(getent passwd pullgate)"

@@ -38,7 +38,8 @@ for f in "$src"/*.yaml; do
 	printf '%s\n' "$out" | sed "s|$dir/||g; s|^|     |"
 done
 # The check reads the files: the same example without them must fail.
-first=$(ls "$src"/*.yaml | head -n 1)
+set -- "$src"/*.yaml
+first=$1
 sed "s|/etc/pullgate/|$dir/missing/|g" "$first" > "$dir/missing.yaml"
 if "$bin" check -c "$dir/missing.yaml" >/dev/null 2>&1; then
 	echo "FAIL $(basename "$first") passes check without its certificates"
