@@ -3,7 +3,8 @@
  * needs and wrk has no option for.
  *
  *   BENCH_TLS_CERT, BENCH_TLS_KEY   present this client certificate (PEM chain,
- *                                   PEM key): the guard role requires one
+ *                                   PEM key; no key: it is in the chain file):
+ *                                   the guard role requires one
  *   BENCH_TLS_RESUME=0              start every connection with a full
  *                                   handshake (wrk keeps the previous session
  *                                   of a connection slot across SSL_clear, so
@@ -66,6 +67,9 @@ SSL_CTX *SSL_CTX_new(const SSL_METHOD *method)
 	const char *key = getenv("BENCH_TLS_KEY");
 	SSL_CTX *ctx;
 
+	/* No key file: the key follows the certificate in the same file. */
+	if (key == NULL || *key == '\0')
+		key = cert;
 	if (next == NULL)
 		next = (ctx_new_fn)shim_next("SSL_CTX_new");
 	ctx = next(method);
@@ -73,9 +77,9 @@ SSL_CTX *SSL_CTX_new(const SSL_METHOD *method)
 		return ctx;
 	/* A benchmark without its certificate measures refusals: stop early. */
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, key ? key : cert, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		fprintf(stderr, "tls_client_shim: cannot load %s / %s\n", cert, key ? key : cert);
+		fprintf(stderr, "tls_client_shim: cannot load %s / %s\n", cert, key);
 		ERR_print_errors_fp(stderr);
 		exit(1);
 	}

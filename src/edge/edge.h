@@ -122,6 +122,8 @@ static inline struct edge_gen *edge_gen_of(struct proxy_session *s)
 }
 
 int edge_main(int argc, char **argv);
+/* `pullgate edge probe`: tries a candidate origin-pull certificate. */
+int edge_probe_main(int argc, char **argv);
 /* `pullgate check` for an edge section: 0 valid, 2 not (errors on stderr). */
 int edge_check(const char *path, bool quiet);
 /* Takes snap. */

@@ -1,6 +1,7 @@
 /* edge_main: `pullgate edge` and the edge part of `pullgate check`. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "core/role_cli.h"
@@ -35,6 +36,8 @@ int edge_check(const char *path, bool quiet)
 
 int edge_main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		return edge_probe_main(argc - 1, argv + 1);
 	const char *path;
 	int workers;
 	int status = role_cli_parse(argc, argv, &path, &workers);

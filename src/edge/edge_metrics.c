@@ -1,5 +1,5 @@
 /* edge_metrics: what the edge's admin listener reports at /metrics, and the
- * periodic warning about origin-pull certificates close to expiry. */
+ * periodic warning about certificates close to expiry. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "edge/edge.h"
 #include "proxy/proxy_metrics.h"
+#include "tls/cert_inventory.h"
 
 #define EXPIRY_WARN_DAYS 30
 #define EXPIRY_URGENT_DAYS 14
@@ -99,23 +100,26 @@ void edge_metrics_write(void *arg, struct metrics_text *m)
 	metrics_family(m, "pullgate_origin_pull_certificate_expiring", "gauge",
 		       "1 when an origin-pull certificate expires within 30 days, 2 within 14.");
 	edge_tls_each_client_cert(snap->tls, cert_expiring_sample, m);
+	struct cert_info_list certs = { 0 };
+	edge_tls_inventory(snap->tls, cert_info_list_add, &certs);
+	cert_inventory_metrics(m, "edge", &certs);
+	cert_info_list_free(&certs);
 	free(stats);
 	free(pools);
 }
 
-static void warn_expiry(void *arg, const char *file, int days)
+static void warn_expiry(void *arg, const struct cert_info *ci)
 {
-	int level = expiry_level(days);
-	if (level == 2)
-		log_warn("URGENT: origin-pull certificate %s %s %d day%s", file, days < 0 ? "expired" : "expires in",
-			 days < 0 ? -days : days, days == 1 || days == -1 ? "" : "s");
-	else if (level == 1)
-		log_warn("origin-pull certificate %s expires in %d days", file, days);
+	cert_inventory_warn("edge", ci);
 }
 
+/* Every certificate the current set uses: visitor, origin-pull and the
+ * strict-mode CA bundles. */
 void edge_check_expiry(struct edge_server *srv)
 {
-	edge_tls_each_client_cert(srv->current->tls, warn_expiry, NULL);
+	struct edge_snapshot *snap = __atomic_load_n(&srv->current, __ATOMIC_ACQUIRE);
+	if (snap)
+		edge_tls_inventory(snap->tls, warn_expiry, NULL);
 }
 
 long edge_admin_purge(void *arg, const char *param, const char *value)

@@ -73,6 +73,8 @@ struct guard_server {
 	struct admin_server admin;
 	struct access_log *access_log; /* from the boot snapshot; NULL: off */
 	struct daemon *daemon;
+	struct loop *control_loop;
+	struct timer expiry_timer;     /* twice-daily expiry reminders */
 	uint64_t reloads_ok, reloads_failed; /* control thread only */
 };
 

@@ -3,6 +3,18 @@
 
 #include "guard/guard.h"
 #include "proxy/proxy_metrics.h"
+#include "tls/cert_inventory.h"
+
+/* Expiry of everything the current TLS set uses. */
+static void cert_metrics(struct guard_server *srv, struct metrics_text *m)
+{
+	struct guard_snapshot *snap = __atomic_load_n(&srv->current, __ATOMIC_ACQUIRE);
+	struct cert_info_list list = { 0 };
+	if (snap)
+		guard_tls_inventory(snap->tls, cert_info_list_add, &list);
+	cert_inventory_metrics(m, "guard", &list);
+	cert_info_list_free(&list);
+}
 
 void guard_metrics_write(void *arg, struct metrics_text *m)
 {
@@ -34,6 +46,7 @@ void guard_metrics_write(void *arg, struct metrics_text *m)
 	}
 	proxy_metrics_pools(m, "guard", pools, n, 1);
 	proxy_metrics_reloads(m, "guard", srv->reloads_ok, srv->reloads_failed);
+	cert_metrics(srv, m);
 	free(stats);
 	free(pools);
 }

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "guard/guard.h"
+#include "guard/guard_expiry.h"
 
 #define LISTEN_BACKLOG 1024
 
@@ -379,10 +380,24 @@ static struct worker *guard_setup_worker(struct daemon *d, int index, char *err,
 	return NULL;
 }
 
+#define EXPIRY_CHECK_MS (12u * 3600u * 1000u)
+
+static void expiry_tick(struct timer *t)
+{
+	struct guard_server *srv = t->data;
+	guard_check_expiry_all(srv);
+	timer_arm(srv->control_loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
+}
+
 static int guard_control_start(struct daemon *d, struct loop *loop)
 {
 	struct guard_server *srv = d->data;
 	const struct guard_conf *conf = srv->boot->conf;
+	/* Building a snapshot warns at start and on reloads; a long-running
+	 * guard is reminded twice a day. */
+	srv->control_loop = loop;
+	timer_init(&srv->expiry_timer, expiry_tick, srv);
+	timer_arm(loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
 	if (!conf->has_admin)
 		return 0;
 	struct sockaddr_storage ss;
@@ -402,7 +417,10 @@ static int guard_control_start(struct daemon *d, struct loop *loop)
 
 static void guard_control_stop(struct daemon *d)
 {
-	admin_stop(&((struct guard_server *)d->data)->admin);
+	struct guard_server *srv = d->data;
+	if (srv->control_loop)
+		timer_disarm(srv->control_loop, &srv->expiry_timer);
+	admin_stop(&srv->admin);
 }
 
 static void guard_on_drain(struct daemon *d)

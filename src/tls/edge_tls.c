@@ -33,8 +33,50 @@ static void set_free(struct edge_tls *set)
 		return;
 	edge_tls_visitor_free(set);
 	edge_tls_origin_free(set);
+	cert_inventory_free(&set->inventory);
 	free(set->zone_base);
 	free(set);
+}
+
+/* A CA bundle's certificates, from the store ctx already holds. */
+static bool inventory_add_bundle(struct cert_inventory *inv, const char *ca, SSL_CTX *ctx)
+{
+	STACK_OF(X509) *certs = X509_STORE_get1_all_certs(SSL_CTX_get_cert_store(ctx));
+	bool ok = certs != NULL;
+	for (int i = 0; ok && i < sk_X509_num(certs); i++)
+		ok = cert_inventory_add_cert(inv, CERT_KIND_TRUST_ANCHOR, ca, sk_X509_value(certs, i),
+					     false);
+	sk_X509_pop_free(certs, X509_free);
+	return ok;
+}
+
+/* Records what the built contexts hold, so that the expiry checks never
+ * read a file again. */
+static bool inventory_build(struct edge_tls *set, char *err, size_t errlen)
+{
+	struct cert_inventory *inv = &set->inventory;
+	for (size_t i = 0; i < set->visitor_count; i++) {
+		const struct edge_visitor_ctx *v = &set->visitor[i];
+		if (!cert_inventory_add_cert(inv, CERT_KIND_VISITOR, v->certificate,
+					     SSL_CTX_get0_certificate(v->ctx), false)) {
+			snprintf(err, errlen, "%s: cannot record the certificate", v->certificate);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < set->origin_count; i++) {
+		const struct edge_origin_ctx *o = &set->origin[i];
+		if (o->cert && !cert_inventory_add_cert(inv, CERT_KIND_CLIENT, o->cert->certificate,
+							SSL_CTX_get0_certificate(o->ctx), false)) {
+			snprintf(err, errlen, "%s: cannot record the certificate", o->cert->certificate);
+			return false;
+		}
+		/* ca is NULL for the system bundle, which is not listed. */
+		if (o->ca && !inventory_add_bundle(inv, o->ca, o->ctx)) {
+			snprintf(err, errlen, "%s: cannot record the bundle's certificates", o->ca);
+			return false;
+		}
+	}
+	return true;
 }
 
 struct edge_tls *edge_tls_build(const struct edge_conf *conf, char *err, size_t errlen)
@@ -52,7 +94,8 @@ struct edge_tls *edge_tls_build(const struct edge_conf *conf, char *err, size_t 
 		set->zone_base[i] = set->record_count;
 		set->record_count += conf->zones[i].record_count;
 	}
-	if (!edge_tls_visitor_build(set, err, errlen) || !edge_tls_origin_build(set, err, errlen)) {
+	if (!edge_tls_visitor_build(set, err, errlen) || !edge_tls_origin_build(set, err, errlen) ||
+	    !inventory_build(set, err, errlen)) {
 		set_free(set);
 		return NULL;
 	}
@@ -84,4 +127,10 @@ void edge_tls_each_client_cert(struct edge_tls *set,
 		if (leaf)
 			fn(arg, o->cert->certificate, client_cert_days_left(leaf));
 	}
+}
+
+void edge_tls_inventory(struct edge_tls *set, cert_info_fn fn, void *arg)
+{
+	if (set)
+		cert_inventory_each(&set->inventory, fn, arg);
 }

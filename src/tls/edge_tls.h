@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "conf/edge_conf.h"
+#include "tls/cert_inventory.h"
 
 struct edge_tls;
 
@@ -44,6 +45,15 @@ const void *edge_tls_origin_ctx_id(struct edge_tls *set, const struct edge_recor
  * file and the whole days until it expires (negative once expired). */
 void edge_tls_each_client_cert(struct edge_tls *set,
 			       void (*fn)(void *arg, const char *file, int days_left), void *arg);
+
+/* Calls fn for everything the set uses that expires: its visitor
+ * certificates and origin-pull client certificates (one per file), and the
+ * certificates of the strict-mode CA bundles named in the configuration, as
+ * trust anchors. The system bundle is left out: the operating system keeps
+ * it, and its many roots would warn about CAs no origin uses. Reads only
+ * what the build recorded, never a file; safe from any thread while the
+ * caller holds a reference. */
+void edge_tls_inventory(struct edge_tls *set, cert_info_fn fn, void *arg);
 
 enum origin_tls_failure {
 	ORIGIN_TLS_REFUSED_CERT,   /* the origin rejected our client certificate (or wanted one) */

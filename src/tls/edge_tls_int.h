@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "tls/cert_inventory.h"
 #include "tls/edge_tls.h"
 
 /* One server context per distinct visitor certificate. */
@@ -42,6 +43,8 @@ struct edge_tls {
 	struct edge_origin_ctx *origin;
 	size_t origin_count;
 	struct edge_origin_ctx **record_origin; /* per record; NULL: no TLS to the origin */
+
+	struct cert_inventory inventory; /* visitor and client certificates, CA bundles */
 };
 
 /* True when rec is one of the set's conf's records (a record of another

@@ -73,6 +73,12 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	if (!cert_inventory_add_cert(&set->inventory, CERT_KIND_SERVER, cert,
+				     SSL_CTX_get0_certificate(ctx), false)) {
+		snprintf(err, errlen, "%s: cannot record the certificate (out of memory)", cert);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (left < EXPIRY_WARN_S)
 		log_warn("%s: certificate expires in %lld day(s)", cert, (left + 86399) / 86400);
 	return ctx;
@@ -107,6 +113,7 @@ static void set_free(struct guard_tls *set)
 	free(set->host_ctx);
 	SSL_CTX_free(set->default_ctx);
 	X509_STORE_free(set->store);
+	cert_inventory_free(&set->inventory);
 	free(set);
 }
 
@@ -156,7 +163,8 @@ struct guard_tls *guard_tls_build(const struct guard_conf *conf, char *err, size
 	atomic_init(&set->refs, 1);
 	set->conf = conf;
 	struct trust_store_info info;
-	set->store = trust_store_build(conf, &info, warn_to_log, NULL, err, errlen);
+	set->store = trust_store_build(conf, &info, &set->inventory, warn_to_log, NULL, err,
+				       errlen);
 	if (!set->store || !build_contexts(set, err, errlen)) {
 		set_free(set);
 		return NULL;
@@ -180,4 +188,10 @@ void guard_tls_unref(struct guard_tls *set)
 SSL_CTX *guard_tls_ctx(struct guard_tls *set)
 {
 	return set->default_ctx;
+}
+
+void guard_tls_inventory(struct guard_tls *set, cert_info_fn fn, void *arg)
+{
+	if (set)
+		cert_inventory_each(&set->inventory, fn, arg);
 }

@@ -14,6 +14,7 @@
 
 #include "conf/guard_conf.h"
 #include "core/slice.h"
+#include "tls/cert_inventory.h"
 
 struct guard_tls;
 
@@ -27,6 +28,13 @@ void guard_tls_unref(struct guard_tls *set);
 
 /* The context a new connection starts with; SNI may switch it. */
 SSL_CTX *guard_tls_ctx(struct guard_tls *set);
+
+/* Calls fn for everything the set uses that expires: its server
+ * certificates (default and hosts entries, one per file), every trust
+ * anchor (a preset's file is "NAME preset") and every CRL with a
+ * nextUpdate. Reads only what the build recorded, never a file; safe from
+ * any thread while the caller holds a reference. */
+void guard_tls_inventory(struct guard_tls *set, cert_info_fn fn, void *arg);
 
 /* After a completed handshake: the hosts entry its SNI selected, or NULL. */
 const struct guard_host *guard_tls_matched_host(SSL *ssl);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "conf/guard_conf.h"
+#include "tls/cert_inventory.h"
 
 #define GUARD_TICKET_KEYS_LEN 80       /* name 16, HMAC 32, AES 32 */
 #define GUARD_SESSION_LIFETIME_S 3600  /* cap on any ticket's life */
@@ -21,6 +22,7 @@ struct guard_tls {
 	X509_STORE *store;
 	SSL_CTX *default_ctx;
 	SSL_CTX **host_ctx;            /* per conf->hosts[i]; NULL without a certificate */
+	struct cert_inventory inventory; /* server certificates, anchors, CRLs */
 };
 
 /* Registers SNI selection (client hello callback) on ctx for set. */

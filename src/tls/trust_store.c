@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tls/cert_inventory.h"
 #include "tls/cert_text.h"
 #include "tls/trust_preset.h"
 
@@ -21,8 +22,11 @@ static bool pem_ended_cleanly(void)
 	return !e || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
 }
 
-static bool load_certs(BIO *bio, const char *label, X509_STORE *store,
-		       STACK_OF(X509) *anchors, char *err, size_t errlen)
+/* The anchors from bio into store and anchors; each is recorded in inv
+ * (when given) as from inv_file. label names bio in errors. */
+static bool load_certs(BIO *bio, const char *label, const char *inv_file, bool shared,
+		       X509_STORE *store, STACK_OF(X509) *anchors, struct cert_inventory *inv,
+		       char *err, size_t errlen)
 {
 	size_t count = 0;
 	X509 *cert;
@@ -31,6 +35,12 @@ static bool load_certs(BIO *bio, const char *label, X509_STORE *store,
 		if (X509_STORE_add_cert(store, cert) != 1 || !sk_X509_push(anchors, cert)) {
 			X509_free(cert);
 			snprintf(err, errlen, "%s: cannot add certificate", label);
+			return false;
+		}
+		if (inv && !cert_inventory_add_cert(inv, CERT_KIND_TRUST_ANCHOR, inv_file, cert,
+						    shared)) {
+			snprintf(err, errlen, "%s: cannot record certificate (out of memory or "
+				 "unreadable notAfter)", label);
 			return false;
 		}
 		count++;
@@ -82,8 +92,8 @@ static bool check_crl(const char *path, X509_CRL *crl, STACK_OF(X509) *anchors,
 }
 
 static bool load_crls(const char *path, X509_STORE *store, STACK_OF(X509) *anchors,
-		      STACK_OF(X509_CRL) *crls, trust_warn_fn *warn, void *warn_arg,
-		      char *err, size_t errlen)
+		      STACK_OF(X509_CRL) *crls, struct cert_inventory *inv, trust_warn_fn *warn,
+		      void *warn_arg, char *err, size_t errlen)
 {
 	BIO *bio = BIO_new_file(path, "r");
 	if (!bio) {
@@ -96,6 +106,11 @@ static bool load_crls(const char *path, X509_STORE *store, STACK_OF(X509) *ancho
 	ERR_clear_error();
 	while (ok && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
 		ok = check_crl(path, crl, anchors, warn, warn_arg, err, errlen);
+		if (ok && inv && !cert_inventory_add_crl(inv, path, crl)) {
+			snprintf(err, errlen, "%s: cannot record CRL (out of memory or unreadable "
+				 "nextUpdate)", path);
+			ok = false;
+		}
 		if (ok && (X509_STORE_add_crl(store, crl) != 1 || !sk_X509_CRL_push(crls, crl))) {
 			snprintf(err, errlen, "%s: cannot add CRL", path);
 			ok = false;
@@ -117,18 +132,20 @@ static bool load_crls(const char *path, X509_STORE *store, STACK_OF(X509) *ancho
 }
 
 static bool load_preset(const char *conf_file, const char *name, X509_STORE *store,
-			STACK_OF(X509) *anchors, struct trust_store_info *info, char *err,
-			size_t errlen)
+			STACK_OF(X509) *anchors, struct trust_store_info *info,
+			struct cert_inventory *inv, char *err, size_t errlen)
 {
 	const struct trust_preset *p = trust_preset_find(name);
 	if (!p) {
 		snprintf(err, errlen, "%s: unknown trust preset '%s'", conf_file, name);
 		return false;
 	}
-	char label[64];
+	char label[64], inv_file[64];
 	snprintf(label, sizeof label, "trust preset %s", p->name);
+	snprintf(inv_file, sizeof inv_file, "%s preset", p->name);
 	BIO *bio = BIO_new_mem_buf(p->pem, -1);
-	bool ok = bio && load_certs(bio, label, store, anchors, err, errlen);
+	bool ok = bio && load_certs(bio, label, inv_file, p->shared, store, anchors, inv, err,
+				    errlen);
 	BIO_free(bio);
 	if (p->shared)
 		info->shared_preset = p->name;
@@ -161,7 +178,8 @@ static void set_crl_policy(X509_STORE *store, STACK_OF(X509) *anchors, STACK_OF(
 }
 
 X509_STORE *trust_store_build(const struct guard_conf *conf, struct trust_store_info *info,
-			      trust_warn_fn *warn, void *warn_arg, char *err, size_t errlen)
+			      struct cert_inventory *inv, trust_warn_fn *warn, void *warn_arg,
+			      char *err, size_t errlen)
 {
 	const char *conf_file = conf->file ? conf->file : "configuration";
 	memset(info, 0, sizeof *info);
@@ -176,18 +194,19 @@ X509_STORE *trust_store_build(const struct guard_conf *conf, struct trust_store_
 		BIO *bio = BIO_new_file(path, "r");
 		if (!bio)
 			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		ok = bio && load_certs(bio, path, store, anchors, err, errlen);
+		ok = bio && load_certs(bio, path, path, false, store, anchors, inv, err, errlen);
 		BIO_free(bio);
 	}
 	for (size_t i = 0; ok && i < conf->presets.count; i++)
-		ok = load_preset(conf_file, conf->presets.items[i], store, anchors, info, err, errlen);
+		ok = load_preset(conf_file, conf->presets.items[i], store, anchors, info, inv, err,
+				 errlen);
 	if (ok && sk_X509_num(anchors) == 0) {
 		snprintf(err, errlen, "%s: no trust anchors: set trust.ca or trust.preset", conf_file);
 		ok = false;
 	}
 	for (size_t i = 0; ok && i < conf->crl_files.count; i++)
-		ok = load_crls(conf->crl_files.items[i], store, anchors, crls, warn, warn_arg, err,
-			       errlen);
+		ok = load_crls(conf->crl_files.items[i], store, anchors, crls, inv, warn, warn_arg,
+			       err, errlen);
 	if (ok) {
 		info->anchors = (size_t)sk_X509_num(anchors);
 		info->crls = (size_t)sk_X509_CRL_num(crls);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "conf/guard_conf.h"
+#include "tls/cert_inventory.h"
 
 /* Receives a warning about the store being built (msg is only valid during
  * the call). */
@@ -31,8 +32,12 @@ struct trust_store_info {
 };
 
 /* Builds the store from conf's trust section. On failure returns NULL with
- * "file: what is wrong" in err. The caller owns the store (X509_STORE_free). */
+ * "file: what is wrong" in err. The caller owns the store (X509_STORE_free).
+ * When inv is not NULL, every anchor ("NAME preset" as its file for a
+ * built-in one) and every CRL is recorded in it; the caller frees inv, also
+ * after a failure. */
 X509_STORE *trust_store_build(const struct guard_conf *conf, struct trust_store_info *info,
-			      trust_warn_fn *warn, void *warn_arg, char *err, size_t errlen);
+			      struct cert_inventory *inv, trust_warn_fn *warn, void *warn_arg,
+			      char *err, size_t errlen);
 
 #endif

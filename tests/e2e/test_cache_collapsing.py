@@ -3,7 +3,6 @@ worker, make one origin pull; the others wait for it and are answered from
 the cache. When the response is not storable, each waiter pulls for
 itself; a waiter gives up waiting after collapse_wait and pulls."""
 import threading
-import time
 
 import pytest
 
@@ -81,11 +80,13 @@ def test_leader_gone_waiters_still_answered(cedge, corigin):
     leader = cedge.connect(HOST)
     leader.send(b"GET /leader-gone HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST.encode())
     waiting.wait_for(lambda: corigin.count("/leader-gone") == 1, 5, "the leader's pull")
+    collapsed = cedge.metrics()["pullgate_cache_collapsed_total"]
     results = []
     t = threading.Thread(target=lambda: results.extend(
         concurrent_gets(cedge, HOST, "/leader-gone", 5, timeout=20)), daemon=True)
     t.start()
-    time.sleep(0.2)     # the five are parked on the leader's fill by now
+    waiting.wait_for(lambda: cedge.metrics()["pullgate_cache_collapsed_total"] >= collapsed + 5,
+                     5, "the five visitors to wait on the leader's pull")
     leader.close()
     t.join(25)
     assert not t.is_alive(), "the waiters were never answered"

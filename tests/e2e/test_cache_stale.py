@@ -219,3 +219,24 @@ def test_origin_back_after_down(cedge, corigin):
     r = waiting.wait_for(lambda: (lambda r: r if r.cs.get("stored") else None)(
         cedge.get(HOST, "/back")), 5, "a pull once the origin is back")
     assert r.body.endswith(b"#2"), (describe(r), time.monotonic() - t0)
+
+
+def test_stale_if_error_origin_timeout(edges, edge_pki, corigin):
+    """An origin that does not answer within origin_response is a failure
+    too: the stale response is served after the timeout."""
+    e = start_cache_edge(edges, edge_pki, [cache_zone("slow.test", edge_pki, corigin)],
+                         timeouts={"origin_response": "1s"}, name="cache-edge-timeout")
+    t_req = now()
+    corigin.script("/sie-slow", headers=[("Cache-Control", "max-age=1, stale-if-error=60")],
+                   body=b"saved")
+    corigin.script("/plain-slow", headers=[("Cache-Control", "max-age=1")], body=b"plain")
+    e.get("www.slow.test", "/sie-slow")
+    e.get("www.slow.test", "/plain-slow")
+    wait_age(t_req, 1)
+    corigin.script("/sie-slow", headers=[("Cache-Control", "max-age=60")], body=b"late", delay=3)
+    corigin.script("/plain-slow", headers=[("Cache-Control", "max-age=60")], body=b"late", delay=3)
+    r = e.get("www.slow.test", "/sie-slow")
+    assert r.status == 200 and r.body == b"saved", describe(r)
+    assert r.cs.get("detail") == "stale-if-error" and r.elapsed < 2.5, (describe(r), r.elapsed)
+    r = e.get("www.slow.test", "/plain-slow")
+    assert r.status == 504, describe(r)
