@@ -38,8 +38,12 @@ struct edge_route {
 	size_t pool_index;
 };
 
+/* Zones counted separately in the metrics; more share the last slot. */
+#define EDGE_ZONE_STATS_MAX 1024
+
 struct edge_snapshot {
 	int refs;                      /* atomic */
+	uint16_t *zone_ids;            /* per zone: its slot in the server's zone registry */
 	struct edge_conf *conf;        /* owned */
 	struct edge_tls *tls;          /* a reference */
 	struct proxy_limits limits;
@@ -83,6 +87,7 @@ struct edge_worker {
 	struct edge_gen *retired;
 	struct proxy_stats stats;
 	struct edge_cache_stats cstats;
+	uint64_t (*zone_responses)[6];   /* [EDGE_ZONE_STATS_MAX] by status class */
 	struct edge_cache_refresh *refreshes; /* background refreshes under way */
 	struct listener *tls_listeners;
 	struct listener *plain_listeners;
@@ -103,7 +108,15 @@ struct edge_server {
 	struct loop *control_loop;
 	struct daemon *daemon;
 	uint64_t reloads_ok, reloads_failed; /* control thread only */
+	/* Zone names by metrics slot: slots are kept across reloads, so a
+	 * zone's counts go on (control thread; read by the admin listener on
+	 * the same thread). */
+	char *zone_names[EDGE_ZONE_STATS_MAX];
+	size_t zone_name_count;
 };
+
+/* Gives each of snap's zones its metrics slot (control thread). */
+bool edge_zone_slots_assign(struct edge_server *srv, struct edge_snapshot *snap);
 
 /* Per-connection edge state. */
 struct edge_conn {

@@ -130,7 +130,7 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 		return edge_cache_serve_error(s, cr, 502);
 	}
 	s->status = status;
-	METRIC_INC(s->pw->stats->responses[status / 100]);
+	proxy_session_count_status(s, status);
 	if (req->method == HTTP_METHOD_HEAD || status == 304 || status == 416 || body == 0) {
 		cache_object_unref(obj);
 		return PROXY_SERVED;
@@ -151,6 +151,6 @@ int edge_cache_serve_error(struct proxy_session *s, struct edge_cache_req *cr, i
 		  (s->method == HTTP_METHOD_HEAD || buf_append(out, body, (size_t)n));
 	s->close_after = true;
 	s->status = status;
-	METRIC_INC(s->pw->stats->responses[status / 100]);
+	proxy_session_count_status(s, status);
 	return ok ? PROXY_SERVED : 0;
 }

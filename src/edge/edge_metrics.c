@@ -60,6 +60,24 @@ void edge_metrics_write(void *arg, struct metrics_text *m)
 	}
 	proxy_metrics_sessions(m, "edge", stats, n);
 	proxy_metrics_pools(m, "edge", pools, nw, np);
+	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	metrics_family(m, "pullgate_zone_responses_total", "counter", "Responses to visitors, by zone and status class.");
+	for (size_t z = 0; z <= srv->zone_name_count && z < EDGE_ZONE_STATS_MAX; z++) {
+		bool other = z == srv->zone_name_count;
+		if (other)
+			z = EDGE_ZONE_STATS_MAX - 1;
+		char zone[300];
+		metrics_label_escape(other ? "other" : srv->zone_names[z], zone, sizeof zone);
+		for (int c = 1; c < 6; c++) {
+			uint64_t v = 0;
+			for (size_t i = 0; i < n; i++)
+				if (srv->workers[i].zone_responses)
+					v += METRIC_GET(srv->workers[i].zone_responses[z][c]);
+			if (!other || v)
+				metrics_sample(m, "pullgate_zone_responses_total", (double)v, "zone=\"%s\",class=\"%s\"",
+					       zone, classes[c]);
+		}
+	}
 	proxy_metrics_reloads(m, "edge", srv->reloads_ok, srv->reloads_failed);
 	if (srv->cache.store) {
 		static const struct {

@@ -11,6 +11,7 @@
 
 #include "core/hostname.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "edge/edge.h"
 #include "edge/edge_cache_int.h"
 
@@ -126,6 +127,17 @@ static int edge_upstream_status(struct proxy_session *s, enum upstream_error err
 	}
 }
 
+static void edge_count_status(struct proxy_session *s, int status)
+{
+	struct edge_conn *ec = conn_of(s);
+	const struct edge_record *rec = ec ? (ec->record ? ec->record : ec->sni_record) : NULL;
+	struct edge_gen *gen = edge_gen_of(s);
+	if (!rec || !gen->ew->zone_responses || !gen->snap->zone_ids)
+		return;
+	uint16_t slot = gen->snap->zone_ids[rec->zone - gen->snap->conf->zones];
+	METRIC_INC(gen->ew->zone_responses[slot][status >= 100 && status < 600 ? status / 100 : 0]);
+}
+
 static void edge_log_fields(struct proxy_session *s, struct access_entry *e)
 {
 	struct edge_conn *ec = conn_of(s);
@@ -166,5 +178,6 @@ const struct proxy_role edge_role = {
 	.cache_response_done = edge_cache_response_done,
 	.cache_upstream_failed = edge_cache_upstream_failed,
 	.log_fields = edge_log_fields,
+	.count_status = edge_count_status,
 	.on_close = edge_on_close,
 };

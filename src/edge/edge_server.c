@@ -212,6 +212,12 @@ static int edge_reload_into(struct daemon *d, const char *why, char *msg, size_t
 		return -1;
 	}
 	conf_errors_free(&errs);
+	if (!edge_zone_slots_assign(srv, snap)) {
+		reasons_add(msg, cap, "out of memory");
+		log_error("reload (%s) refused: out of memory", why);
+		edge_snapshot_unref(snap);
+		return -1;
+	}
 	if (needs_restart(srv->boot->conf, snap->conf))
 		log_warn("reload (%s): listen, plain_listen, admin, access_log, workers and cache.size changes take a restart "
 			 "(start a new process beside this one: the sockets are shared); the rest applies", why);
@@ -391,6 +397,8 @@ static void edge_teardown_worker(struct daemon *d, struct worker *w)
 		loop_run_pending(ew->worker.loop);
 	}
 	worker_destroy(&ew->worker);
+	free(ew->zone_responses);
+	ew->zone_responses = NULL;
 }
 
 static struct worker *edge_setup_worker(struct daemon *d, int index, char *err, size_t errlen)
@@ -406,9 +414,10 @@ static struct worker *edge_setup_worker(struct daemon *d, int index, char *err, 
 	}
 	ew->worker.data = ew;
 	ew->current = gen_new(ew, srv->current);
+	ew->zone_responses = calloc(EDGE_ZONE_STATS_MAX, sizeof *ew->zone_responses);
 	ew->tls_listeners = calloc(conf->listen_count ? conf->listen_count : 1, sizeof *ew->tls_listeners);
 	ew->plain_listeners = calloc(conf->plain_count ? conf->plain_count : 1, sizeof *ew->plain_listeners);
-	if (!ew->current || !ew->tls_listeners || !ew->plain_listeners) {
+	if (!ew->current || !ew->zone_responses || !ew->tls_listeners || !ew->plain_listeners) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -532,6 +541,10 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 		srv.https_port = conf->listen[0].port;
 	int status = 1;
 	char err[256];
+	if (!edge_zone_slots_assign(&srv, snap)) {
+		log_error("out of memory");
+		goto out;
+	}
 	if (edge_cache_init(&srv.cache, &conf->cache) < 0) {
 		log_error("cannot allocate the cache");
 		goto out;
@@ -568,6 +581,8 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 	free(watch);
 	free(srv.workers);
 out:
+	for (size_t i = 0; i < srv.zone_name_count; i++)
+		free(srv.zone_names[i]);
 	access_log_close(srv.access_log);
 	edge_cache_destroy(&srv.cache);
 	edge_snapshot_unref(srv.current);

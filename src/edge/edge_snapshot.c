@@ -2,6 +2,7 @@
  * the TLS set, the routes and the pool specs; see edge.h. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "edge/edge.h"
@@ -58,7 +59,29 @@ void edge_snapshot_unref(struct edge_snapshot *snap)
 	if (!snap || __atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	edge_tls_unref(snap->tls);
+	free(snap->zone_ids);
 	edge_routes_free(snap);
 	edge_conf_free(snap->conf);
 	free(snap);
+}
+
+bool edge_zone_slots_assign(struct edge_server *srv, struct edge_snapshot *snap)
+{
+	const struct edge_conf *conf = snap->conf;
+	snap->zone_ids = calloc(conf->zone_count ? conf->zone_count : 1, sizeof *snap->zone_ids);
+	if (!snap->zone_ids)
+		return false;
+	for (size_t z = 0; z < conf->zone_count; z++) {
+		size_t slot = 0;
+		while (slot < srv->zone_name_count && strcmp(srv->zone_names[slot], conf->zones[z].name) != 0)
+			slot++;
+		if (slot == srv->zone_name_count) {
+			if (slot == EDGE_ZONE_STATS_MAX - 1 || !(srv->zone_names[slot] = strdup(conf->zones[z].name)))
+				slot = EDGE_ZONE_STATS_MAX - 1; /* "other" */
+			else
+				srv->zone_name_count++;
+		}
+		snap->zone_ids[z] = (uint16_t)slot;
+	}
+	return true;
 }

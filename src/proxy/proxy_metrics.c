@@ -6,7 +6,7 @@ static const char *const status_classes[6] = { "other", "1xx", "2xx", "3xx", "4x
 void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct proxy_stats *const *stats,
 			    size_t n)
 {
-	uint64_t responses[6] = { 0 }, ok = 0, failed = 0, conns = 0, active = 0;
+	uint64_t responses[6] = { 0 }, ok = 0, failed = 0, conns = 0, active = 0, idle = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct proxy_stats *st = stats[i];
 		for (int c = 0; c < 6; c++)
@@ -15,6 +15,7 @@ void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct pro
 		failed += METRIC_GET(st->handshakes_failed);
 		conns += METRIC_GET(st->connections);
 		active += METRIC_GET(st->active);
+		idle += METRIC_GET(st->idle);
 	}
 	metrics_family(m, "pullgate_responses_total", "counter", "Responses sent to clients, by status class.");
 	for (int c = 1; c < 6; c++)
@@ -24,6 +25,8 @@ void proxy_metrics_sessions(struct metrics_text *m, const char *role, struct pro
 	metrics_sample(m, "pullgate_connections_total", (double)conns, "role=\"%s\"", role);
 	metrics_family(m, "pullgate_connections_active", "gauge", "Client connections open now.");
 	metrics_sample(m, "pullgate_connections_active", (double)active, "role=\"%s\"", role);
+	metrics_family(m, "pullgate_connections_idle", "gauge", "Client connections open and waiting for a request.");
+	metrics_sample(m, "pullgate_connections_idle", (double)idle, "role=\"%s\"", role);
 	metrics_family(m, "pullgate_tls_handshakes_total", "counter", "Client TLS handshakes, by result.");
 	metrics_sample(m, "pullgate_tls_handshakes_total", (double)ok, "role=\"%s\",result=\"ok\"", role);
 	metrics_sample(m, "pullgate_tls_handshakes_total", (double)failed, "role=\"%s\",result=\"failed\"", role);

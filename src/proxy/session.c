@@ -77,6 +77,25 @@ static void session_free_task(struct task *t)
 	free(t->data);
 }
 
+void proxy_session_count_status(struct proxy_session *s, int status)
+{
+	METRIC_INC(s->pw->stats->responses[status >= 100 && status < 600 ? status / 100 : 0]);
+	if (s->pw->role->count_status)
+		s->pw->role->count_status(s, status);
+}
+
+/* Idle: open, between requests (or before the first), nothing of a head read. */
+static void session_set_idle(struct proxy_session *s, bool idle)
+{
+	if (s->idle == idle)
+		return;
+	s->idle = idle;
+	if (idle)
+		METRIC_INC(s->pw->stats->idle);
+	else
+		__atomic_fetch_sub(&s->pw->stats->idle, 1, __ATOMIC_RELAXED);
+}
+
 void session_serve_release(struct proxy_session *s)
 {
 	if (!s->serving)
@@ -130,6 +149,7 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 	struct proxy_worker *pw = s->pw;
 	s->phase = SESSION_CLOSED;
 	s->close_reason = reason;
+	session_set_idle(s, false);
 	log_debug("%s: closed: %s", s->peer_text, reason);
 	loop_unwatch(pw->loop, &s->watch);
 	timer_disarm(pw->loop, &s->timer);
@@ -284,7 +304,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		s->up = NULL;
 	}
 	s->status = status;
-	METRIC_INC(s->pw->stats->responses[status >= 100 && status < 600 ? status / 100 : 0]);
+	proxy_session_count_status(s, status);
 	s->phase = SESSION_FLUSH;
 	timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
 	/* Timer paths call this outside session_run: make sure it gets written. */
@@ -321,6 +341,7 @@ static void session_finish_request(struct proxy_session *s)
 	}
 	s->phase = SESSION_HEAD;
 	s->req_parsed_once = false;
+	session_set_idle(s, buf_len(&s->cin) == 0);
 	timer_arm(s->pw->loop, &s->timer,
 		  buf_len(&s->cin) ? s->pw->limits->header_ms : s->pw->limits->idle_ms);
 }
@@ -593,6 +614,7 @@ void session_run(struct proxy_session *s)
 			}
 			timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);
 			s->req_parsed_once = true;
+			session_set_idle(s, true);
 			progress = true;
 			break;
 		}
@@ -607,6 +629,7 @@ void session_run(struct proxy_session *s)
 				}
 				break;
 			}
+			session_set_idle(s, false);
 			if (!s->req_parsed_once) {
 				s->req_parsed_once = true;
 				timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);

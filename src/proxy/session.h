@@ -66,6 +66,8 @@ struct proxy_role {
 	/* A pull failed before its response started: true when the role
 	 * answered instead (stale-if-error). */
 	bool (*cache_upstream_failed)(struct proxy_session *s, enum upstream_error err);
+	/* Counts a response's status where the role keeps its own (per zone). */
+	void (*count_status)(struct proxy_session *s, int status);
 	/* The role's fields of an access log line (zone, cache, certificate). */
 	void (*log_fields)(struct proxy_session *s, struct access_entry *e);
 	/* Releases the role's per-session state. */
@@ -80,6 +82,7 @@ struct proxy_stats {
 	uint64_t handshakes_failed;
 	uint64_t connections;       /* accepted */
 	uint64_t active;            /* open now */
+	uint64_t idle;              /* open, waiting for a request */
 };
 
 /* Per-worker context shared by that worker's sessions. */
@@ -130,6 +133,7 @@ struct proxy_session {
 	const char *close_reason;
 	void *role_data;
 	uint64_t requests;
+	bool idle;             /* counted in stats->idle */
 
 	struct buf cin;       /* bytes from the client */
 	struct buf cout;      /* bytes to the client */
@@ -185,6 +189,9 @@ void session_log_end(struct proxy_session *s, int status, uint64_t bytes, const 
 void session_log_free(struct proxy_session *s);
 /* A request began and was not logged yet. */
 bool session_log_pending(const struct proxy_session *s);
+
+/* Counts a response (status class, and the role's own count). */
+void proxy_session_count_status(struct proxy_session *s, int status);
 
 /* Sets the body a role's PROXY_SERVED response sends after its head. */
 void proxy_session_serve(struct proxy_session *s, const char *body, size_t len,

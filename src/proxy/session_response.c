@@ -120,7 +120,7 @@ int session_parse_response(struct proxy_session *s)
 			return -1;
 		}
 		s->status = s->resp.status;
-		METRIC_INC(s->pw->stats->responses[s->status / 100]);
+		proxy_session_count_status(s, s->status);
 		buf_consume(&s->uin, (size_t)r);
 		body_pump_init(&s->resp_body, kind, s->resp.content_length, out_chunked);
 		s->resp_body.tee = s->tee;

@@ -24,8 +24,8 @@ def corigin():
 @pytest.fixture(scope="module")
 def cedge(module_edges, edge_pki, corigin):
     """Two workers: the misses arrive on both."""
-    return start_cache_edge(module_edges, edge_pki, [cache_zone("collapse.test", edge_pki, corigin)],
-                            workers=2)
+    zones = [cache_zone("collapse.test", edge_pki, corigin)]
+    return start_cache_edge(module_edges, edge_pki, zones, workers=2)
 
 
 def responses_ok(results):

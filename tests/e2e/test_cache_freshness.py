@@ -207,7 +207,8 @@ def test_age_from_origin_counts(cedge, corigin):
 def test_date_in_the_past_counts(cedge, corigin):
     """The apparent age (arrival - Date) counts as well."""
     t = int(now())
-    corigin.script("/dated", headers=[("Cache-Control", "max-age=300"), ("Date", http_date(t - 100))])
+    corigin.script("/dated", headers=[("Cache-Control", "max-age=300"),
+                                      ("Date", http_date(t - 100))])
     r1 = cedge.get(HOST, "/dated")
     assert r1.cs.get("stored") and 197 <= r1.cs["ttl"] <= 200, describe(r1)
     r2 = cedge.get(HOST, "/dated")

@@ -14,6 +14,7 @@ it carried); the labels a keep-alive connection saw are kept per connection,
 so a test can check that a connection kept the configuration it started
 with. The load ends at stop(), or by itself after max_seconds or
 max_requests: a test that forgets it cannot hang the suite."""
+import socket
 import ssl
 import threading
 import time
@@ -28,12 +29,12 @@ NEW = "new"
 
 @dataclass
 class Failure:
-    at: float             # time.monotonic() when it was seen
+    at: float             # seconds since the load started
     kind: str             # KEEPALIVE or NEW
     reason: str
 
     def __str__(self):
-        return "%.3f %s: %s" % (self.at, self.kind, self.reason)
+        return "+%.3fs %s: %s" % (self.at, self.kind, self.reason)
 
 
 @dataclass
@@ -108,6 +109,10 @@ class Load:
     def __exit__(self, *exc):
         self.stop()
 
+    def elapsed(self):
+        """Seconds since start(): failures are reported on this scale."""
+        return time.monotonic() - self._started
+
     def running(self):
         return any(t.is_alive() for t in self.threads)
 
@@ -175,7 +180,7 @@ class Load:
 
     def _fail(self, kind, reason):
         with self.lock:
-            self.failures.append(Failure(time.monotonic(), kind, reason))
+            self.failures.append(Failure(self.elapsed(), kind, reason))
 
     def _success(self, kind, resp, rec=None):
         lab = self.label(resp) if self.label else None
@@ -275,3 +280,73 @@ def _closed_by_peer(e):
                       ssl.SSLZeroReturnError)):
         return True
     return isinstance(e, ssl.SSLError) and "EOF" in str(e)
+
+
+class Burst:
+    """New TCP connections opened as fast as one thread can for a while
+    (while a listener closes, say), held unaccepted-or-not, and only then
+    each used for one request with finish(conn_from_socket, request, check):
+    a connection the kernel put in a queue nobody will accept from shows up
+    as a reset when it is used."""
+
+    def __init__(self, port, seconds, host="127.0.0.1", max_conns=400):
+        self.port = port
+        self.host = host
+        self.seconds = seconds
+        self.max_conns = max_conns
+        self.socks = []
+        self.failures = []
+        self.thread = threading.Thread(target=self._run, name="burst", daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def _run(self):
+        end = time.monotonic() + self.seconds
+        while time.monotonic() < end and len(self.socks) < self.max_conns:
+            try:
+                self.socks.append(socket.create_connection((self.host, self.port), timeout=10))
+            except OSError as e:
+                self.failures.append("connect %d: %s" % (len(self.socks), e))
+
+    def finish(self, wrap, request, check, timeout=30.0, threads=8):
+        """Waits for the burst, then uses every socket, from a few threads
+        at once so none waits long for its turn: conn = wrap(sock) (a
+        handshake), check(request(conn)). Returns the number of sockets."""
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the connection burst did not end"
+        todo = list(enumerate(self.socks))
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    i, s = todo.pop(0)
+                why = self._use(s, wrap, request, check)
+                if why:
+                    with lock:
+                        self.failures.append("connection %d: %s" % (i, why))
+        pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(timeout)
+        assert not any(t.is_alive() for t in pool), "the burst's requests did not end"
+        return len(self.socks)
+
+    @staticmethod
+    def _use(s, wrap, request, check):
+        try:
+            conn = wrap(s)
+        except (ssl.SSLError, OSError) as e:
+            s.close()
+            return "handshake: %r" % e
+        try:
+            return check(request(conn))
+        except (ssl.SSLError, OSError, ClosedError, AssertionError) as e:
+            return "request: %r" % e
+        finally:
+            conn.close()
