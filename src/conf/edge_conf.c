@@ -149,6 +149,11 @@ static void load_cache(struct ydoc *d, yaml_node_t *m, struct edge_conf *c)
 	if ((n = ydoc_get(d, m, "max_object")))
 		ydoc_read_size(d, n, "edge.cache.max_object", 1, (uint64_t)1 << 34, &c->cache.max_object);
 	ydoc_get_ms(d, m, p, "collapse_wait", 0, EDGE_MS_HOUR, &c->cache.collapse_wait_ms);
+	if (c->cache.size && c->cache.max_object > c->cache.size / 2)
+		ydoc_error(d, ydoc_get(d, m, "max_object") ? ydoc_get(d, m, "max_object") : m,
+			   "edge.cache.max_object: %llu bytes is more than half of size (%llu): such objects could "
+			   "never be stored",
+			   (unsigned long long)c->cache.max_object, (unsigned long long)c->cache.size);
 	ydoc_get_bool(d, m, p, "cf_cache_status", &c->cache.cf_cache_status);
 	if ((n = ydoc_get(d, m, "name"))) {
 		char *name = NULL;

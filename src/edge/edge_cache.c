@@ -26,7 +26,12 @@ int edge_cache_init(struct edge_cache *c, const struct edge_cache_conf *conf)
 	c->fills = NULL;
 	if (!conf->size)
 		return 0;
-	c->store = cache_store_new(conf->size, 16);
+	/* Up to 16 shards (less lock sharing), but never so many that one
+	 * shard's share could not hold an object of max_object. */
+	unsigned shards = 16;
+	while (shards > 1 && conf->size / shards < 2 * conf->max_object)
+		shards /= 2;
+	c->store = cache_store_new(conf->size, shards);
 	c->fills = cache_fills_new(64);
 	return c->store && c->fills ? 0 : -1;
 }

@@ -12,6 +12,7 @@ refused client or a smuggled request never reached it.
   POST|PUT /sink       reads the body (Content-Length or chunked) and answers
                        {"received": N, "sha256": HEX}
   GET /slow/SECONDS    waits, then answers "slow done\n"
+  GET /status/CODE     answers with that status and "status CODE\n"
   anything else        200 "hello from origin\n"
 
 Each logged request has: method, path, version, headers, peer (the client's
@@ -183,6 +184,9 @@ class Handler(BaseHTTPRequestHandler):
             if self.command != "HEAD":
                 for chunk in pattern_chunks(n):
                     self.wfile.write(chunk)
+        elif path.startswith("/status/"):
+            code = int(path[len("/status/"):])
+            self._send(code, b"status %d\n" % code)
         elif path.startswith("/slow/"):
             time.sleep(float(path[len("/slow/"):]))
             self._send(200, b"slow done\n")
