@@ -89,6 +89,19 @@ def progress(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def run_line(st, sc, name, r, res):
+    """The progress line of one measured run."""
+    line = "  %-5s %-12s %-8s run %d/%d: %9.0f req/s  server %3.0f%%  wrk %3.0f%%  core%d %3.0f%%" % (
+        sc.role, sc.key, name, r + 1, st.runs, res.rps, res.server_pct, res.client_pct,
+        st.client_cpu, res.client_core_pct)
+    line += "  core%d irq %3.0f%% other %3.0f%%" % (st.server_cpu, res.irq_pct, res.other_pct)
+    if sc.latency:
+        line += "  p50 %.2f p99 %.2f ms" % (res.p50_ms or 0, res.p99_ms or 0)
+    if res.errors:
+        line += "  ERRORS %d" % res.errors
+    return line
+
+
 class Run:
     def __init__(self, st, env, wrk):
         self.st = st
@@ -138,7 +151,7 @@ class Run:
                 return res
             self.quiet_left -= self.st.seconds
             self.reruns += 1
-            progress("  %-5s %-22s %-8s disturbed (%.0f%% of core %d went elsewhere): again"
+            progress("  %-5s %-12s %-8s disturbed (%.0f%% of core %d went elsewhere): again"
                      % (sc.role, sc.key, s.name, res.other_pct, self.st.server_cpu))
 
     def start_role(self, role, guard_port):
@@ -170,13 +183,7 @@ class Run:
                 for s in active[r % len(active):] + active[:r % len(active)]:
                     res = self.measure(sc, s)
                     per.setdefault(s.name, []).append(res)
-                    progress("  %-5s %-22s %-8s run %d/%d: %9.0f req/s  server %3.0f%%  wrk %3.0f%%  "
-                             "core%d %3.0f%%  core%d irq %3.0f%% other %3.0f%%%s%s" % (
-                                 role, sc.key, s.name, r + 1, st.runs, res.rps, res.server_pct,
-                                 res.client_pct, st.client_cpu, res.client_core_pct, st.server_cpu, res.irq_pct, res.other_pct,
-                                 "  p50 %.2f p99 %.2f ms" % (res.p50_ms or 0, res.p99_ms or 0)
-                                 if sc.latency else "",
-                                 "  ERRORS %d" % res.errors if res.errors else ""))
+                    progress(run_line(st, sc, s.name, r, res))
                     if res.errors and not res.rps:
                         progress(res.raw)
         for s in servers:

@@ -5,10 +5,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A small per-thread cache of released buffers by size: connections drop
+ * their buffers whenever they idle, and keep-alive traffic would otherwise
+ * call malloc and free for every request. Bounded per size. */
+#define BUF_CACHE_SIZES 4
+#define BUF_CACHE_DEPTH 64
+
+struct buf_cache {
+	size_t cap;
+	unsigned count;
+	void *head; /* each block starts with the next pointer */
+};
+
+static __thread struct buf_cache buf_caches[BUF_CACHE_SIZES];
+
 bool buf_ensure(struct buf *b, size_t cap)
 {
 	if (b->data)
 		return true;
+	for (int i = 0; i < BUF_CACHE_SIZES; i++) {
+		struct buf_cache *c = &buf_caches[i];
+		if (c->cap == cap && c->head) {
+			b->data = c->head;
+			memcpy(&c->head, b->data, sizeof c->head);
+			c->count--;
+			b->cap = cap;
+			b->start = b->end = 0;
+			return true;
+		}
+	}
 	b->data = malloc(cap);
 	if (!b->data)
 		return false;
@@ -19,9 +44,37 @@ bool buf_ensure(struct buf *b, size_t cap)
 
 void buf_free(struct buf *b)
 {
+	if (b->data && b->cap >= sizeof(void *)) {
+		struct buf_cache *slot = NULL;
+		for (int i = 0; i < BUF_CACHE_SIZES && !slot; i++)
+			if (buf_caches[i].cap == b->cap || (buf_caches[i].cap == 0 && !buf_caches[i].head))
+				slot = &buf_caches[i];
+		if (slot && slot->count < BUF_CACHE_DEPTH) {
+			slot->cap = b->cap;
+			memcpy(b->data, &slot->head, sizeof slot->head);
+			slot->head = b->data;
+			slot->count++;
+			b->data = NULL;
+		}
+	}
 	free(b->data);
 	b->data = NULL;
 	b->cap = b->start = b->end = 0;
+}
+
+void buf_cache_drain(void)
+{
+	for (int i = 0; i < BUF_CACHE_SIZES; i++) {
+		struct buf_cache *c = &buf_caches[i];
+		while (c->head) {
+			void *next;
+			memcpy(&next, c->head, sizeof next);
+			free(c->head);
+			c->head = next;
+		}
+		c->count = 0;
+		c->cap = 0;
+	}
 }
 
 void buf_compact(struct buf *b)

@@ -20,8 +20,11 @@ struct buf {
 
 /* Allocates cap bytes when the buffer has none; returns false on ENOMEM. */
 bool buf_ensure(struct buf *b, size_t cap);
-/* Releases the memory (an idle connection keeps none). */
+/* Releases the memory (an idle connection keeps none), into a per-thread
+ * cache of buffers of the same size when there is room. */
 void buf_free(struct buf *b);
+/* Frees the calling thread's cache (before the thread ends). */
+void buf_cache_drain(void);
 /* Moves unread data to the front so all free space is at the end. */
 void buf_compact(struct buf *b);
 /* Appends n bytes when they fit (after compacting); false otherwise. */

@@ -1,6 +1,8 @@
 /* worker: a thread with its loop and mailbox; see worker.h. */
 #include "core/worker.h"
 
+#include "core/buf.h"
+
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -72,6 +74,7 @@ static void *worker_thread(void *arg)
 	loop_run(w->loop);
 	if (w->finish)
 		w->finish(w);
+	buf_cache_drain();
 	return NULL;
 }
 

@@ -47,7 +47,7 @@ static void invalidate_uri(struct edge_cache_req *cr, struct slice uri, const ch
 static void invalidate(struct proxy_session *s, struct edge_cache_req *cr)
 {
 	cache_store_remove_primary(cr->cache->store, cr->key, cr->primary_len);
-	const struct http_response *r = &s->resp;
+	const struct http_response *r = s->resp;
 	const char *names[] = { "location", "content-location" };
 	for (size_t i = 0; i < 2; i++) {
 		const struct http_header *h = http_find_header(r->headers, r->header_count, names[i]);
@@ -75,7 +75,7 @@ static void start_fill(struct proxy_session *s, struct edge_cache_req *cr, const
 {
 	const struct edge_cache_conf *conf = cr->cache->conf;
 	const struct edge_record *rec = ((struct edge_conn *)s->role_data)->record;
-	const struct http_response *r = &s->resp;
+	const struct http_response *r = s->resp;
 	if (r->body == HTTP_BODY_LENGTH && r->content_length > conf->max_object) {
 		cr->detail = "too-large";
 		return;
@@ -147,7 +147,7 @@ int edge_cache_response(struct proxy_session *s)
 	struct edge_worker *ew = edge_gen_of(s)->ew;
 	if (!cr)
 		return 0;
-	const struct http_response *r = &s->resp;
+	const struct http_response *r = s->resp;
 	int64_t now = edge_cache_now();
 	cr->fwd_status = r->status;
 	if (cr->invalidate) {
@@ -212,7 +212,7 @@ void edge_cache_response_done(struct proxy_session *s, bool complete)
 		return;
 	if (cr->filling) {
 		bool whole = complete && cr->fill_ok &&
-			     (s->resp.body != HTTP_BODY_LENGTH || cr->filling->body_len == s->resp.content_length);
+			     (s->resp_kind != HTTP_BODY_LENGTH || cr->filling->body_len == s->resp_length);
 		if (whole && cache_store_insert(cr->cache->store, cr->filling))
 			METRIC_INC(ew->cstats.stored);
 		cache_object_unref(cr->filling);

@@ -263,6 +263,8 @@ static bool client_write(struct proxy_session *s)
 		if (n > 0) {
 			buf_consume(&s->cout, (size_t)n);
 			progress = true;
+			if (buf_len(&s->cout) == 0 && s->phase == SESSION_HEAD)
+				buf_free(&s->cout); /* written out between requests */
 			continue;
 		}
 		if (n == TRANSPORT_AGAIN)
@@ -327,8 +329,10 @@ static void session_finish_request(struct proxy_session *s)
 		upstream_release(s->up, reusable);
 		s->up = NULL;
 	}
-	buf_reset(&s->uin);
-	buf_reset(&s->uout);
+	/* Upstream buffers belong to one request; the client's are released
+	 * while the connection idles (see client_write). */
+	buf_free(&s->uin);
+	buf_free(&s->uout);
 	buf_free(&s->retry_head);
 	s->requests++;
 	if (!s->req_body.input_done)
@@ -342,6 +346,8 @@ static void session_finish_request(struct proxy_session *s)
 	s->phase = SESSION_HEAD;
 	s->req_parsed_once = false;
 	session_set_idle(s, buf_len(&s->cin) == 0);
+	if (buf_len(&s->cin) == 0)
+		buf_free(&s->cin);
 	timer_arm(s->pw->loop, &s->timer,
 		  buf_len(&s->cin) ? s->pw->limits->header_ms : s->pw->limits->idle_ms);
 }
@@ -634,8 +640,10 @@ void session_run(struct proxy_session *s)
 				s->req_parsed_once = true;
 				timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);
 			}
+			static __thread struct http_request req_scratch;
+			s->req = &req_scratch;
 			int r = http_parse_request(buf_rd(&s->cin), buf_len(&s->cin), &s->pw->limits->http,
-						   &s->req);
+						   s->req);
 			if (r == HTTP_INCOMPLETE) {
 				if (s->client.eof) {
 					proxy_session_close(s, "client closed mid-request");
@@ -645,7 +653,7 @@ void session_run(struct proxy_session *s)
 			}
 			if (r == HTTP_ERROR) {
 				s->method = HTTP_METHOD_GET; /* the error page has a body */
-				session_respond_error(s, s->req.error_status, s->req.error_reason);
+				session_respond_error(s, s->req->error_status, s->req->error_reason);
 			} else {
 				session_start_request(s, (size_t)r);
 			}
@@ -655,6 +663,12 @@ void session_run(struct proxy_session *s)
 		case SESSION_WAIT:
 			break;
 		case SESSION_FORWARD:
+			/* A client that hangs up before its response ends has gone
+			 * (nginx logs 499): stop pulling for nobody. */
+			if (s->client.hup && s->req_body.input_done && !(s->resp_started && s->resp_body.done)) {
+				proxy_session_close(s, "client closed before the response");
+				return;
+			}
 			if (!s->req_body.input_done && s->up)
 				progress |= client_read(s);
 			if (s->phase != SESSION_FORWARD)

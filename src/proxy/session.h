@@ -138,8 +138,9 @@ struct proxy_session {
 	struct buf cin;       /* bytes from the client */
 	struct buf cout;      /* bytes to the client */
 
-	/* The request in flight (copied out of the parse, which points into cin). */
-	struct http_request req;
+	/* The request being started: per-thread scratch pointing into cin, valid
+	 * only while its head is handled (session_start_request). */
+	struct http_request *req;
 	bool req_parsed_once;  /* for the header timer: bytes of a head seen */
 	enum http_method method;
 	int minor_version;
@@ -162,7 +163,11 @@ struct proxy_session {
 	struct buf retry_head; /* the forwarded head, kept while a retry is possible */
 	bool retried;
 	bool resp_started;     /* a response head went into cout */
-	struct http_response resp;
+	/* The response head being relayed: per-thread scratch pointing into
+	 * uin, valid only while its head is handled (session_parse_response). */
+	struct http_response *resp;
+	enum http_body_kind resp_kind; /* kept from the head */
+	uint64_t resp_length;
 	struct body_pump resp_body;
 	bool resp_done;
 	bool resp_keep_upstream;

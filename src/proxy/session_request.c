@@ -52,7 +52,7 @@ static bool target_to_origin_form(struct slice target, struct slice host, struct
 
 bool session_forward_head(struct proxy_session *s, size_t head_len)
 {
-	const struct http_request *req = &s->req;
+	const struct http_request *req = s->req;
 	struct buf *out = &s->uout;
 	struct slice path;
 	if (!target_to_origin_form(req->target, req->host, &path))
@@ -103,7 +103,7 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 
 int session_start_request(struct proxy_session *s, size_t head_len)
 {
-	const struct http_request *req = &s->req;
+	const struct http_request *req = s->req;
 	const struct proxy_limits *lim = s->pw->limits;
 	s->method = req->method;
 	s->minor_version = req->minor_version;

@@ -22,7 +22,7 @@ static bool header_is_framing(struct slice name)
 /* Writes the client's response head into cout. */
 static bool write_client_head(struct proxy_session *s, bool out_chunked)
 {
-	const struct http_response *r = &s->resp;
+	const struct http_response *r = s->resp;
 	struct buf *out = &s->cout;
 	bool ok = buf_printf(out, "HTTP/1.1 %d ", r->status) &&
 		  (r->reason.len ? buf_append(out, r->reason.ptr, r->reason.len)
@@ -57,9 +57,11 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
  * has no room yet), -1 when the session ended. */
 int session_parse_response(struct proxy_session *s)
 {
+	static __thread struct http_response resp_scratch;
+	s->resp = &resp_scratch;
 	for (;;) {
 		int r = http_parse_response(buf_rd(&s->uin), buf_len(&s->uin), &response_limits, s->method,
-					    &s->resp);
+					    s->resp);
 		if (r == HTTP_INCOMPLETE) {
 			if (buf_space(&s->uin) == 0) {
 				session_respond_error(s, 502, "upstream response head too large");
@@ -69,16 +71,16 @@ int session_parse_response(struct proxy_session *s)
 		}
 		if (r == HTTP_ERROR) {
 			log_warn("%s: upstream %s: malformed response: %s", s->peer_text, s->pool->name,
-				 s->resp.error_reason ? s->resp.error_reason : "?");
+				 s->resp->error_reason ? s->resp->error_reason : "?");
 			session_respond_error(s, 502, "malformed upstream response");
 			return -1;
 		}
-		if (s->resp.status == 101) {
+		if (s->resp->status == 101) {
 			session_respond_error(s, 502, "upstream switched protocols");
 			return -1;
 		}
 		session_log_mark(s, false);
-		if (s->resp.status >= 100 && s->resp.status < 200) {
+		if (s->resp->status >= 100 && s->resp->status < 200) {
 			/* Interim responses: we answered Expect ourselves. */
 			buf_consume(&s->uin, (size_t)r);
 			continue;
@@ -95,9 +97,9 @@ int session_parse_response(struct proxy_session *s)
 			/* Answered from the cache (a 304 revalidation, stale-if-error):
 			 * the upstream response is dropped, and its connection with it
 			 * when a body would follow. */
-			s->status = s->resp.status;
+			s->status = s->resp->status;
 			buf_consume(&s->uin, (size_t)r);
-			s->resp_keep_upstream = s->resp.body == HTTP_BODY_NONE && s->resp.keep_alive;
+			s->resp_keep_upstream = s->resp->body == HTTP_BODY_NONE && s->resp->keep_alive;
 			body_pump_init(&s->resp_body, HTTP_BODY_NONE, 0, false);
 			s->resp_started = true;
 			timer_disarm(s->pw->loop, &s->up->timer);
@@ -107,22 +109,24 @@ int session_parse_response(struct proxy_session *s)
 			}
 			return 1;
 		}
+		s->resp_kind = s->resp->body;
+		s->resp_length = s->resp->content_length;
 		bool http10 = s->minor_version == 0;
-		enum http_body_kind kind = s->resp.body;
+		enum http_body_kind kind = s->resp->body;
 		bool out_chunked = !http10 && (kind == HTTP_BODY_CHUNKED || kind == HTTP_BODY_CLOSE);
 		if (http10 && (kind == HTTP_BODY_CHUNKED || kind == HTTP_BODY_CLOSE))
 			s->close_after = true; /* the end of the body is the end of the connection */
 		if (s->pw->draining)
 			s->close_after = true;
-		s->resp_keep_upstream = s->resp.keep_alive && kind != HTTP_BODY_CLOSE;
+		s->resp_keep_upstream = s->resp->keep_alive && kind != HTTP_BODY_CLOSE;
 		if (!write_client_head(s, out_chunked)) {
 			session_respond_error(s, 502, "upstream response head too large");
 			return -1;
 		}
-		s->status = s->resp.status;
+		s->status = s->resp->status;
 		proxy_session_count_status(s, s->status);
 		buf_consume(&s->uin, (size_t)r);
-		body_pump_init(&s->resp_body, kind, s->resp.content_length, out_chunked);
+		body_pump_init(&s->resp_body, kind, s->resp->content_length, out_chunked);
 		s->resp_body.tee = s->tee;
 		s->resp_body.tee_arg = s->tee_arg;
 		s->resp_relaying = true;

@@ -13,6 +13,8 @@ void transport_note_events(struct transport *t, unsigned events)
 		t->readable = true;
 	if (events & (IO_WRITE | IO_ERR))
 		t->writable = true;
+	if (events & (IO_HUP | IO_ERR))
+		t->hup = true;
 }
 
 bool transport_can_read(const struct transport *t)

@@ -44,6 +44,7 @@ struct transport {
 	bool read_wants_write; /* TLS read blocked until the socket is writable */
 	bool write_wants_read; /* TLS write blocked until the socket is readable */
 	bool eof;              /* peer finished sending */
+	bool hup;              /* the poller saw the peer hang up (FIN or error) */
 	unsigned long ssl_error; /* first OpenSSL error of a failure, for reasons */
 	int sys_errno;         /* errno of a failed system call */
 };

@@ -141,9 +141,25 @@ def test_guard_logs_request_cut_short(guards, origin, pki, tmp_path):
     c.close()
     e = json_lines(log, 1, timeout=15)[0]
     common_fields(e, "guard")
-    assert e["path"] == "/slow/1" and e["status"] == 499, e
+    assert e["path"] == "/slow/1" and e["status"] == 499, json.dumps(e)
     assert e.get("reason"), e
     assert g.alive()
+
+
+def test_guard_logs_response_cut_short(guards, origin, pki, tmp_path):
+    log = str(tmp_path / "access.log")
+    g = guards.start(origin.address, name="guard-access-cut",
+                     access_log={"path": log, "format": "json"})
+    size = 64 << 20
+    c = Conn.tls(g.port, client_context(pki.origin_ca.cert, pki.good))
+    c.send(b"GET /bytes/%d HTTP/1.1\r\nHost: localhost\r\n\r\n" % size)
+    head = c.read_head(None)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    c.close()   # with most of the body still to come
+    e = json_lines(log, 1, timeout=15)[0]
+    common_fields(e, "guard")
+    assert e["path"] == "/bytes/%d" % size and e["status"] == 200, json.dumps(e)
+    assert e["bytes"] < size and e.get("reason"), json.dumps(e)
 
 
 COMBINED_RX = re.compile(

@@ -2,8 +2,9 @@
 time, a second guard is started with the same configuration file (the same
 ports: every listener uses SO_REUSEPORT); once it listens and has answered
 requests, the first one gets SIGTERM, stops accepting, lets its in-flight
-request finish, and exits 0. Not one request fails, and the second keeps
-serving.
+request finish, and exits 0. Not one request fails (nor one of a burst of
+new connections opened while the first one's listeners close), and the
+second keeps serving.
 
 Each process writes its access log to its own stderr, which tells which one
 answered. A client whose idle keep-alive connection the old process closed
