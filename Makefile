@@ -111,6 +111,7 @@ BINDIR       = $(PREFIX)/bin
 MANDIR       = $(PREFIX)/share/man
 DOCDIR       = $(PREFIX)/share/doc/pullgate
 SYSUSERSDIR  = $(PREFIX)/lib/sysusers.d
+SYSCTLDIR    = $(PREFIX)/lib/sysctl.d
 UNITDIR      = $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 UNITS       := pullgate-edge.service pullgate-guard.service
 DOC_FILES   := README.md docs/guard.conf.md docs/edge.conf.md docs/cache.md docs/pki.md
@@ -120,7 +121,7 @@ EXAMPLES    := examples/guard.yaml examples/guard-cloudflare.yaml examples/edge.
 install: build/pullgate
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/trust $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(SYSUSERSDIR)
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCTLDIR)
 	$(INSTALL) -m 755 build/pullgate $(DESTDIR)$(BINDIR)/pullgate
 	$(INSTALL) -m 644 man/pullgate.8 $(DESTDIR)$(MANDIR)/man8/pullgate.8
 	$(INSTALL) -m 644 man/pullgate.conf.5 $(DESTDIR)$(MANDIR)/man5/pullgate.conf.5
@@ -132,10 +133,12 @@ install: build/pullgate
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
 	$(INSTALL) -m 644 systemd/pullgate.sysusers $(DESTDIR)$(SYSUSERSDIR)/pullgate.conf
+	$(INSTALL) -m 644 systemd/pullgate.sysctl $(DESTDIR)$(SYSCTLDIR)/60-pullgate.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pullgate $(DESTDIR)$(MANDIR)/man8/pullgate.8 \
 		$(DESTDIR)$(MANDIR)/man5/pullgate.conf.5 $(DESTDIR)$(SYSUSERSDIR)/pullgate.conf \
+		$(DESTDIR)$(SYSCTLDIR)/60-pullgate.conf \
 		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	rm -rf $(DESTDIR)$(DOCDIR)
 

@@ -48,6 +48,7 @@ struct daemon {
 	const char *const *watch;     /* files whose change triggers a reload */
 	size_t watch_count;
 	void *control;                /* the control thread's state, while running */
+	void *services;               /* the role's control-thread services (opaque here) */
 };
 
 /* From the control thread (a reload): watch these files instead (copied). */

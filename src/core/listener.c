@@ -49,3 +49,11 @@ void listener_stop(struct listener *l)
 	close(l->fd);
 	l->fd = -1;
 }
+
+void listener_drain_and_stop(struct listener *l)
+{
+	if (l->fd < 0)
+		return;
+	listener_ready(&l->watch, IO_READ);
+	listener_stop(l);
+}

@@ -23,5 +23,9 @@ struct listener {
 int listener_start(struct listener *l, struct loop *loop, int fd, listener_cb cb, void *data);
 /* Stops accepting and closes the socket. */
 void listener_stop(struct listener *l);
+/* Accepts what is already queued, then closes: connections the kernel had
+ * queued on this socket would otherwise be reset when it closes (with
+ * SO_REUSEPORT, a replacement process is listening beside it). */
+void listener_drain_and_stop(struct listener *l);
 
 #endif

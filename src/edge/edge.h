@@ -20,6 +20,7 @@
 #include "core/worker.h"
 #include "edge/edge_cache.h"
 #include "proxy/admin.h"
+#include "proxy/role_services.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
 #include "tls/edge_tls.h"
@@ -102,10 +103,7 @@ struct edge_server {
 	struct edge_cache cache;
 	struct edge_worker *workers;
 	int worker_count;
-	struct admin_server admin;
-	struct access_log *access_log;   /* from the boot snapshot; NULL: off */
-	struct timer expiry_timer;       /* re-checks client certificate expiry */
-	struct loop *control_loop;
+	struct role_services svc;        /* admin, access log, expiry reminders */
 	struct daemon *daemon;
 	uint64_t reloads_ok, reloads_failed; /* control thread only */
 	/* Zone names by metrics slot: slots are kept across reloads, so a

@@ -17,8 +17,6 @@
 #include "edge/edge.h"
 
 #define LISTEN_BACKLOG 1024
-#define EXPIRY_CHECK_MS (12u * 3600u * 1000u)
-
 static struct edge_worker *edge_worker_of(struct worker *w)
 {
 	return w->data;
@@ -119,7 +117,7 @@ static struct edge_gen *gen_new(struct edge_worker *ew, struct edge_snapshot *sn
 		.data = gen,
 		.stats = &ew->stats,
 		.draining = ew->stopping,
-		.access_log = ew->srv->access_log,
+		.access_log = ew->srv->svc.access_log,
 		.role_name = "edge",
 	};
 	gen->pw = base;
@@ -298,13 +296,14 @@ static void edge_plain_accept(struct listener *l, int fd, const struct sockaddr_
 	edge_accept(l, fd, peer, false);
 }
 
-static void edge_stop_listeners(struct edge_worker *ew)
+static void edge_stop_listeners(struct edge_worker *ew, bool drain)
 {
+	void (*stop)(struct listener *l) = drain ? listener_drain_and_stop : listener_stop;
 	const struct edge_conf *conf = ew->srv->boot->conf;
 	for (size_t i = 0; ew->tls_listeners && i < conf->listen_count; i++)
-		listener_stop(&ew->tls_listeners[i]);
+		stop(&ew->tls_listeners[i]);
 	for (size_t i = 0; ew->plain_listeners && i < conf->plain_count; i++)
-		listener_stop(&ew->plain_listeners[i]);
+		stop(&ew->plain_listeners[i]);
 }
 
 static void drain_sessions(struct proxy_worker *pw, bool force)
@@ -343,7 +342,7 @@ static void edge_drain_worker(struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	ew->stopping = true;
-	edge_stop_listeners(ew);
+	edge_stop_listeners(ew, true);
 	drain_all(ew, false);
 	worker_maybe_exit(ew);
 }
@@ -352,7 +351,7 @@ static void edge_force_stop_worker(struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
 	ew->stopping = true;
-	edge_stop_listeners(ew);
+	edge_stop_listeners(ew, false);
 	drain_all(ew, true);
 	loop_stop(w->loop);
 }
@@ -378,7 +377,7 @@ static int edge_listen(struct edge_worker *ew, const struct conf_addr *a, struct
 static void edge_teardown_worker(struct daemon *d, struct worker *w)
 {
 	struct edge_worker *ew = edge_worker_of(w);
-	edge_stop_listeners(ew);
+	edge_stop_listeners(ew, false);
 	free(ew->tls_listeners);
 	free(ew->plain_listeners);
 	ew->tls_listeners = ew->plain_listeners = NULL;
@@ -437,73 +436,22 @@ fail:
 	return NULL;
 }
 
-static void expiry_tick(struct timer *t)
+static void edge_expiry_tick(void *arg)
 {
-	struct edge_server *srv = t->data;
-	edge_check_expiry(srv);
-	timer_arm(srv->control_loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
-}
-
-static int edge_control_start(struct daemon *d, struct loop *loop)
-{
-	struct edge_server *srv = d->data;
-	const struct edge_conf *conf = srv->boot->conf;
-	srv->control_loop = loop;
-	/* The build warned once; long-running edges are reminded twice a day. */
-	timer_init(&srv->expiry_timer, expiry_tick, srv);
-	timer_arm(loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
-	if (!conf->has_admin)
-		return 0;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char err[256];
-	srv->admin.metrics = edge_metrics_write;
-	srv->admin.purge = edge_admin_purge;
-	srv->admin.reload = edge_admin_reload;
-	srv->admin.arg = srv;
-	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
-	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
-		log_error("admin listener %s: %s", conf->admin.text, conf->admin.is_unix ? "must be host:port" : err);
-		return -1;
-	}
-	log_info("admin listening on %s (/metrics, /health, /purge)", conf->admin.text);
-	return 0;
-}
-
-static void edge_control_stop(struct daemon *d)
-{
-	struct edge_server *srv = d->data;
-	if (srv->control_loop)
-		timer_disarm(srv->control_loop, &srv->expiry_timer);
-	admin_stop(&srv->admin);
-}
-
-static void edge_on_drain(struct daemon *d)
-{
-	((struct edge_server *)d->data)->admin.draining = true;
-}
-
-static void edge_reopen_logs(struct daemon *d)
-{
-	struct edge_server *srv = d->data;
-	char err[256];
-	if (srv->access_log && access_log_reopen(srv->access_log, err, sizeof err) < 0)
-		log_error("SIGUSR1: cannot reopen the access log: %s", err);
-	else
-		log_info("SIGUSR1: reopened the access log");
+	edge_check_expiry(arg);
 }
 
 static const struct daemon_role edge_daemon_role = {
-	.reopen_logs = edge_reopen_logs,
+	.reopen_logs = role_services_reopen_logs,
 	.name = "edge",
 	.setup_worker = edge_setup_worker,
 	.drain_worker = edge_drain_worker,
 	.force_stop_worker = edge_force_stop_worker,
 	.teardown_worker = edge_teardown_worker,
 	.reload = edge_reload,
-	.control_start = edge_control_start,
-	.control_stop = edge_control_stop,
-	.on_drain = edge_on_drain,
+	.control_start = role_services_control_start,
+	.control_stop = role_services_control_stop,
+	.on_drain = role_services_on_drain,
 };
 
 /* Every certificate, key and bundle file: their changes trigger a reload. */
@@ -540,7 +488,14 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 	if (conf->listen_count)
 		srv.https_port = conf->listen[0].port;
 	int status = 1;
-	char err[256];
+	srv.svc = (struct role_services){
+		.role = "edge",
+		.admin_addr = conf->has_admin ? &conf->admin : NULL,
+		.admin = { .metrics = edge_metrics_write, .purge = edge_admin_purge, .reload = edge_admin_reload,
+			   .arg = &srv },
+		.expiry_check = edge_expiry_tick,
+		.expiry_arg = &srv,
+	};
 	if (!edge_zone_slots_assign(&srv, snap)) {
 		log_error("out of memory");
 		goto out;
@@ -549,10 +504,8 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 		log_error("cannot allocate the cache");
 		goto out;
 	}
-	if (conf->access_log.enabled && !(srv.access_log = access_log_open(&conf->access_log, err, sizeof err))) {
-		log_error("access log: %s", err);
+	if (role_services_open_log(&srv.svc, &conf->access_log) < 0)
 		goto out;
-	}
 	srv.worker_count = workers > 0 ? workers : conf->workers > 0 ? conf->workers : worker_default_count();
 	srv.workers = calloc((size_t)srv.worker_count, sizeof *srv.workers);
 	size_t cap = 8;
@@ -569,6 +522,7 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 			.watch_count = edge_watched_files(conf, watch, cap),
 		};
 		srv.daemon = &d;
+		d.services = &srv.svc;
 		for (size_t i = 0; i < conf->listen_count; i++)
 			log_info("edge listening on %s (https), %zu zone%s, %zu origin pool%s, %d worker%s",
 				 conf->listen[i].text, conf->zone_count, conf->zone_count == 1 ? "" : "s",
@@ -583,7 +537,7 @@ int edge_server_run(const char *path, struct edge_snapshot *snap, int workers)
 out:
 	for (size_t i = 0; i < srv.zone_name_count; i++)
 		free(srv.zone_names[i]);
-	access_log_close(srv.access_log);
+	role_services_close(&srv.svc);
 	edge_cache_destroy(&srv.cache);
 	edge_snapshot_unref(srv.current);
 	edge_snapshot_unref(srv.boot);

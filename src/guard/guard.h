@@ -14,6 +14,7 @@
 #include "core/listener.h"
 #include "core/worker.h"
 #include "proxy/admin.h"
+#include "proxy/role_services.h"
 #include "proxy/session.h"
 #include "proxy/upstream.h"
 #include "tls/guard_tls.h"
@@ -70,11 +71,8 @@ struct guard_server {
 	struct guard_snapshot *current;
 	struct guard_worker *workers;
 	int worker_count;
-	struct admin_server admin;
-	struct access_log *access_log; /* from the boot snapshot; NULL: off */
+	struct role_services svc;      /* admin, access log, expiry reminders */
 	struct daemon *daemon;
-	struct loop *control_loop;
-	struct timer expiry_timer;     /* twice-daily expiry reminders */
 	uint64_t reloads_ok, reloads_failed; /* control thread only */
 };
 

@@ -92,7 +92,7 @@ static struct guard_gen *gen_new(struct guard_worker *gw, struct guard_snapshot 
 		.data = gen,
 		.stats = &gw->stats,
 		.draining = gw->stopping,
-		.access_log = gw->srv->access_log,
+		.access_log = gw->srv->svc.access_log,
 		.role_name = "guard",
 	};
 	return gen;
@@ -239,13 +239,14 @@ static void guard_tls_accept(struct listener *l, int fd, const struct sockaddr_s
 	s->role_data = gc;
 }
 
-static void guard_stop_listeners(struct guard_worker *gw)
+static void guard_stop_listeners(struct guard_worker *gw, bool drain)
 {
+	void (*stop)(struct listener *l) = drain ? listener_drain_and_stop : listener_stop;
 	const struct guard_conf *conf = gw->srv->boot->conf;
 	for (size_t i = 0; gw->tls_listeners && i < conf->listen_count; i++)
-		listener_stop(&gw->tls_listeners[i]);
+		stop(&gw->tls_listeners[i]);
 	for (size_t i = 0; gw->plain_listeners && i < conf->plain_count; i++)
-		listener_stop(&gw->plain_listeners[i]);
+		stop(&gw->plain_listeners[i]);
 }
 
 /* Every generation of the worker, current first. */
@@ -280,7 +281,7 @@ static void guard_drain_worker(struct worker *w)
 {
 	struct guard_worker *gw = guard_worker_of(w);
 	gw->stopping = true;
-	guard_stop_listeners(gw);
+	guard_stop_listeners(gw, true);
 	for_each_gen(gw, gen_drain, false);
 	guard_plain_drain(gw);
 	worker_maybe_exit(gw);
@@ -290,7 +291,7 @@ static void guard_force_stop_worker(struct worker *w)
 {
 	struct guard_worker *gw = guard_worker_of(w);
 	gw->stopping = true;
-	guard_stop_listeners(gw);
+	guard_stop_listeners(gw, false);
 	for_each_gen(gw, gen_drain, true);
 	guard_plain_drain(gw);
 	loop_stop(w->loop);
@@ -331,7 +332,7 @@ static void gen_close_all(struct guard_gen *gen, bool force)
 static void guard_teardown_worker(struct daemon *d, struct worker *w)
 {
 	struct guard_worker *gw = guard_worker_of(w);
-	guard_stop_listeners(gw);
+	guard_stop_listeners(gw, false);
 	free(gw->tls_listeners);
 	free(gw->plain_listeners);
 	gw->tls_listeners = gw->plain_listeners = NULL;
@@ -380,75 +381,22 @@ static struct worker *guard_setup_worker(struct daemon *d, int index, char *err,
 	return NULL;
 }
 
-#define EXPIRY_CHECK_MS (12u * 3600u * 1000u)
-
-static void expiry_tick(struct timer *t)
+static void guard_expiry_tick(void *arg)
 {
-	struct guard_server *srv = t->data;
-	guard_check_expiry_all(srv);
-	timer_arm(srv->control_loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
-}
-
-static int guard_control_start(struct daemon *d, struct loop *loop)
-{
-	struct guard_server *srv = d->data;
-	const struct guard_conf *conf = srv->boot->conf;
-	/* Building a snapshot warns at start and on reloads; a long-running
-	 * guard is reminded twice a day. */
-	srv->control_loop = loop;
-	timer_init(&srv->expiry_timer, expiry_tick, srv);
-	timer_arm(loop, &srv->expiry_timer, EXPIRY_CHECK_MS);
-	if (!conf->has_admin)
-		return 0;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char err[256];
-	srv->admin.metrics = guard_metrics_write;
-	srv->admin.reload = guard_admin_reload;
-	srv->admin.arg = srv;
-	if (conf->admin.is_unix || net_resolve(conf->admin.host, conf->admin.port, &ss, &len, err, sizeof err) < 0 ||
-	    admin_start(&srv->admin, loop, &ss, len, err, sizeof err) < 0) {
-		log_error("admin listener %s: %s", conf->admin.text, conf->admin.is_unix ? "must be host:port" : err);
-		return -1;
-	}
-	log_info("admin listening on %s (/metrics, /health)", conf->admin.text);
-	return 0;
-}
-
-static void guard_control_stop(struct daemon *d)
-{
-	struct guard_server *srv = d->data;
-	if (srv->control_loop)
-		timer_disarm(srv->control_loop, &srv->expiry_timer);
-	admin_stop(&srv->admin);
-}
-
-static void guard_on_drain(struct daemon *d)
-{
-	((struct guard_server *)d->data)->admin.draining = true;
-}
-
-static void guard_reopen_logs(struct daemon *d)
-{
-	struct guard_server *srv = d->data;
-	char err[256];
-	if (srv->access_log && access_log_reopen(srv->access_log, err, sizeof err) < 0)
-		log_error("SIGUSR1: cannot reopen the access log: %s", err);
-	else
-		log_info("SIGUSR1: reopened the access log");
+	guard_check_expiry_all(arg);
 }
 
 static const struct daemon_role guard_daemon_role = {
-	.reopen_logs = guard_reopen_logs,
+	.reopen_logs = role_services_reopen_logs,
 	.name = "guard",
 	.setup_worker = guard_setup_worker,
 	.drain_worker = guard_drain_worker,
 	.force_stop_worker = guard_force_stop_worker,
 	.teardown_worker = guard_teardown_worker,
 	.reload = guard_reload,
-	.control_start = guard_control_start,
-	.control_stop = guard_control_stop,
-	.on_drain = guard_on_drain,
+	.control_start = role_services_control_start,
+	.control_stop = role_services_control_stop,
+	.on_drain = role_services_on_drain,
 };
 
 /* The configuration file and every file a TLS set is built from: their
@@ -488,11 +436,16 @@ int guard_server_run(const char *path, struct guard_snapshot *snap, int workers)
 		.watch_count = guard_watched_files(conf, watch, 64),
 	};
 	srv.daemon = &d;
+	srv.svc = (struct role_services){
+		.role = "guard",
+		.admin_addr = conf->has_admin ? &conf->admin : NULL,
+		.admin = { .metrics = guard_metrics_write, .reload = guard_admin_reload, .arg = &srv },
+		.expiry_check = guard_expiry_tick,
+		.expiry_arg = &srv,
+	};
+	d.services = &srv.svc;
 	int status = 1;
-	char err[256];
-	if (conf->access_log.enabled && !(srv.access_log = access_log_open(&conf->access_log, err, sizeof err))) {
-		log_error("access log: %s", err);
-	} else if (srv.workers) {
+	if (role_services_open_log(&srv.svc, &conf->access_log) == 0 && srv.workers) {
 		for (size_t i = 0; i < conf->listen_count; i++)
 			log_info("guard listening on %s (tls), backend %s, %d worker%s", conf->listen[i].text,
 				 conf->backend.addr.text, srv.worker_count, srv.worker_count == 1 ? "" : "s");
@@ -502,7 +455,7 @@ int guard_server_run(const char *path, struct guard_snapshot *snap, int workers)
 		status = daemon_run(&d);
 	}
 	free(srv.workers);
-	access_log_close(srv.access_log);
+	role_services_close(&srv.svc);
 	guard_snapshot_unref(srv.current);
 	guard_snapshot_unref(srv.boot);
 	return status;

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+
 from lib.client import Conn, attempt, client_context
 from lib.edge import plain_fp, record, visit, zone
 from lib.waiting import wait_for

@@ -60,7 +60,7 @@ def running(guards, origin, pki):
 def broken(section, kind, tmp_dir):
     """(YAML text of a broken section that also renames the fingerprint
     header, what its reasons must name)."""
-    s = guardlib.merge(section, {"headers": {"fingerprint": FP_NEW}})
+    s = renamed(section)
     if kind == "unknown key":
         s["bogus_key"] = 1
         text = yaml_of(s)
@@ -72,6 +72,11 @@ def broken(section, kind, tmp_dir):
     missing = os.path.join(tmp_dir, "no-such-dir", "missing-server.pem")
     s["certificate"] = missing
     return yaml_of(s), missing
+
+
+def renamed(section):
+    """section with the fingerprint header renamed to FP_NEW."""
+    return guardlib.merge(section, {"headers": {"fingerprint": FP_NEW}})
 
 
 KINDS = ["unknown key", "bad value", "missing certificate"]
@@ -91,7 +96,7 @@ def test_broken_config_on_sighup_keeps_old(running, pki, tmp_path, kind):
     assert fingerprint_header(g, pki) == [FP_OLD], "the refused configuration was applied"
 
     # Fixed again, the next SIGHUP applies the rename.
-    ops.rewrite(g.config_path, yaml_of(guardlib.merge(section, {"headers": {"fingerprint": FP_NEW}})))
+    ops.rewrite(g.config_path, yaml_of(renamed(section)))
     ops.hup(g.proc)
     assert fingerprint_header(g, pki) == [FP_NEW]
 
@@ -131,7 +136,7 @@ def test_reload_command_on_unparsable_file(running, pki, pullgate_bin):
 
 def test_reload_command_applies_valid_change(running, pki, pullgate_bin):
     g, section = running
-    ops.rewrite(g.config_path, yaml_of(guardlib.merge(section, {"headers": {"fingerprint": FP_NEW}})))
+    ops.rewrite(g.config_path, yaml_of(renamed(section)))
     mark = g.mark()
     r = ops.reload_cmd(pullgate_bin, g.config_path)
     assert r.returncode == 0, ops.describe(r)

@@ -82,8 +82,9 @@ class Load:
         self._stop = threading.Event()
         self._started = None
         kinds = [KEEPALIVE] * keepalive_threads + [NEW] * new_threads
-        self.threads = [threading.Thread(target=self._run, args=(k,), name="%s-%s-%d" % (name, k, i),
-                                         daemon=True) for i, k in enumerate(kinds)]
+        self.threads = [threading.Thread(target=self._run, args=(k,), daemon=True,
+                                         name="%s-%s-%d" % (name, k, i))
+                        for i, k in enumerate(kinds)]
 
     # -- control -----------------------------------------------------------------
     def start(self):

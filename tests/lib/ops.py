@@ -12,7 +12,8 @@ from . import waiting
 from .app import header_values
 
 RELOADED_RX = re.compile(r" reloaded \S+ \((?P<why>[^)]*)\)$")
-REFUSED_RX = re.compile(r"reload \((?P<why>[^)]*)\) refused: the running configuration keeps serving")
+REFUSED_RX = re.compile(r"reload \((?P<why>[^)]*)\) refused: "
+                        r"the running configuration keeps serving")
 
 
 def rewrite(path, text):
