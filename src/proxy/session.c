@@ -192,12 +192,13 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 /* Sends close_notify and FIN, then reads what the client still sends for a
  * moment: closing with unread bytes would reset the connection and could
  * destroy the response we just wrote. */
-static void session_begin_linger(struct proxy_session *s)
+static void session_begin_linger(struct proxy_session *s, bool tls_ok)
 {
-	transport_shutdown(&s->client);
+	if (tls_ok)
+		transport_shutdown(&s->client);
 	shutdown(s->client.fd, SHUT_WR);
 	s->phase = SESSION_LINGER;
-	timer_arm(s->pw->loop, &s->timer, SESSION_LINGER_MS);
+	timer_arm(s->pw->loop, &s->timer, tls_ok ? SESSION_LINGER_MS : SESSION_LINGER_MS / 2);
 }
 
 static bool session_linger_read(struct proxy_session *s)
@@ -607,7 +608,12 @@ void session_run(struct proxy_session *s)
 				METRIC_INC(s->pw->stats->handshakes_failed);
 				if (s->pw->role->on_handshake_failed)
 					s->pw->role->on_handshake_failed(s);
-				proxy_session_close(s, "tls handshake failed");
+				/* The alert is written; a client that already sent its
+				 * request (TLS 1.3) would get a reset instead of it if we
+				 * closed with its bytes unread. */
+				s->close_reason = "tls handshake failed";
+				session_begin_linger(s, false);
+				session_linger_read(s);
 				return;
 			}
 			if (r == 0)
@@ -695,7 +701,7 @@ void session_run(struct proxy_session *s)
 			return;
 		progress |= client_write(s);
 		if (s->phase == SESSION_FLUSH && buf_len(&s->cout) == 0) {
-			session_begin_linger(s);
+			session_begin_linger(s, true);
 			session_linger_read(s);
 			return;
 		}
