@@ -39,6 +39,10 @@ struct edge_route {
 	size_t pool_index;
 };
 
+/* Why a visitor's handshake failed, for the metrics. */
+#define EDGE_REFUSAL_CLASSES 4
+extern const char *const edge_refusal_classes[EDGE_REFUSAL_CLASSES];
+
 /* Zones counted separately in the metrics; more share the last slot. */
 #define EDGE_ZONE_STATS_MAX 1024
 
@@ -89,6 +93,7 @@ struct edge_worker {
 	struct proxy_stats stats;
 	struct edge_cache_stats cstats;
 	uint64_t (*zone_responses)[6];   /* [EDGE_ZONE_STATS_MAX] by status class */
+	uint64_t refused[EDGE_REFUSAL_CLASSES]; /* visitor handshakes refused, by class */
 	struct edge_cache_refresh *refreshes; /* background refreshes under way */
 	struct listener *tls_listeners;
 	struct listener *plain_listeners;

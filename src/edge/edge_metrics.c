@@ -59,6 +59,14 @@ void edge_metrics_write(void *arg, struct metrics_text *m)
 		}
 	}
 	proxy_metrics_sessions(m, "edge", stats, n);
+	metrics_family(m, "pullgate_tls_refused_total", "counter", "Visitor handshakes the edge refused, by reason.");
+	for (int c = 0; c < EDGE_REFUSAL_CLASSES; c++) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < n; i++)
+			v += METRIC_GET(srv->workers[i].refused[c]);
+		metrics_sample(m, "pullgate_tls_refused_total", (double)v, "role=\"edge\",reason=\"%s\"",
+			       edge_refusal_classes[c]);
+	}
 	proxy_metrics_pools(m, "edge", pools, nw, np);
 	static const char *const classes[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
 	metrics_family(m, "pullgate_zone_responses_total", "counter", "Responses to visitors, by zone and status class.");

@@ -25,6 +25,15 @@ static const struct edge_conf *conf_of(struct proxy_session *s)
 	return edge_gen_of(s)->snap->conf;
 }
 
+const char *const edge_refusal_classes[EDGE_REFUSAL_CLASSES] = {
+	"unknown name", "protocol", "no shared cipher", "timeout",
+};
+
+static void count_refusal(struct proxy_session *s, int class)
+{
+	METRIC_INC(edge_gen_of(s)->ew->refused[class]);
+}
+
 static void edge_on_handshake_failed(struct proxy_session *s)
 {
 	unsigned long e = s->client.ssl_error;
@@ -35,6 +44,11 @@ static void edge_on_handshake_failed(struct proxy_session *s)
 		return;
 	}
 	const char *sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+	int reason = ERR_GET_REASON(e);
+	count_refusal(s, s->close_reason ? 3
+			 : reason == SSL_R_CALLBACK_FAILED ? 0
+			 : reason == SSL_R_NO_SHARED_CIPHER ? 2
+							     : 1);
 	const char *why = s->close_reason ? s->close_reason
 		: ERR_GET_REASON(e) == SSL_R_CALLBACK_FAILED ? "no proxied record for this name (unrecognized_name)"
 		: e ? ERR_reason_error_string(e) : "handshake failed";
