@@ -65,7 +65,7 @@ deps:
 run:
 	@sh tools/install-deps.sh $(DEPS_BUILD) curl openssl python3
 	@$(MAKE) --no-print-directory build/pullgate
-	@sh demo/run.sh
+	@bash demo/run.sh
 
 unit: build/san/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests
