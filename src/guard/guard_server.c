@@ -151,15 +151,6 @@ static bool needs_restart(const struct guard_conf *a, const struct guard_conf *b
 
 static size_t guard_watched_files(const struct guard_conf *conf, const char **out, size_t cap);
 
-/* Appends one line to a reload's reasons. */
-static void reasons_add(char *msg, size_t cap, const char *line)
-{
-	if (!msg)
-		return;
-	size_t len = strlen(msg);
-	snprintf(msg + len, cap - len, "%s\n", line);
-}
-
 /* Reloads now; the reasons of a refusal are logged and, when msg is given,
  * written there too (for `pullgate reload`). */
 static int guard_reload_into(struct daemon *d, const char *why, char *msg, size_t cap)
@@ -170,18 +161,7 @@ static int guard_reload_into(struct daemon *d, const char *why, char *msg, size_
 	struct guard_snapshot *snap = guard_snapshot_load(srv->path, &errs, err, sizeof err);
 	if (!snap) {
 		srv->reloads_failed++;
-		for (size_t i = 0; i < errs.count; i++) {
-			log_error("reload (%s): %s", why, errs.msgs[i]);
-			reasons_add(msg, cap, errs.msgs[i]);
-		}
-		if (err[0]) {
-			log_error("reload (%s): %s", why, err);
-			reasons_add(msg, cap, err);
-		}
-		log_error("reload (%s) refused: the running configuration keeps serving", why);
-		reasons_add(msg, cap, "refused: the running configuration keeps serving");
-		conf_errors_free(&errs);
-		return -1;
+		return role_reload_refused(why, &errs, err, msg, cap);
 	}
 	conf_errors_free(&errs);
 	if (needs_restart(srv->boot->conf, snap->conf))

@@ -1,6 +1,9 @@
 /* role_services: see role_services.h. */
 #include "proxy/role_services.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "core/log.h"
 #include "core/net.h"
 
@@ -80,4 +83,28 @@ void role_services_reopen_logs(struct daemon *d)
 		log_error("SIGUSR1: cannot reopen the access log: %s", err);
 	else
 		log_info("SIGUSR1: reopened the access log");
+}
+
+static void reasons_add(char *msg, size_t cap, const char *line)
+{
+	if (!msg)
+		return;
+	size_t len = strlen(msg);
+	snprintf(msg + len, cap - len, "%s\n", line);
+}
+
+int role_reload_refused(const char *why, struct conf_errors *errs, const char *err, char *msg, size_t cap)
+{
+	for (size_t i = 0; i < errs->count; i++) {
+		log_error("reload (%s): %s", why, errs->msgs[i]);
+		reasons_add(msg, cap, errs->msgs[i]);
+	}
+	if (err && err[0]) {
+		log_error("reload (%s): %s", why, err);
+		reasons_add(msg, cap, err);
+	}
+	log_error("reload (%s) refused: the running configuration keeps serving", why);
+	reasons_add(msg, cap, "refused: the running configuration keeps serving");
+	conf_errors_free(errs);
+	return -1;
 }

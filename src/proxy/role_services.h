@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "conf/conf_error.h"
 #include "conf/conf_types.h"
 #include "core/daemon.h"
 #include "proxy/access_log.h"
@@ -29,6 +30,11 @@ struct role_services {
 /* Opens the access log when conf enables it: 0, or -1 after logging why. */
 int role_services_open_log(struct role_services *rs, const struct access_log_conf *conf);
 void role_services_close(struct role_services *rs);
+
+/* Reports a refused reload: every reason logged ("reload (WHY): ...") and,
+ * when msg is given, written there line by line (for `pullgate reload`).
+ * Frees errs. Returns -1. */
+int role_reload_refused(const char *why, struct conf_errors *errs, const char *err, char *msg, size_t cap);
 
 /* Daemon hooks; d->services points at the role's role_services. */
 int role_services_control_start(struct daemon *d, struct loop *loop);
