@@ -3,6 +3,7 @@
 #   make run        install build dependencies when root, build, run the demo
 #   make test       unit + end-to-end tests, built with ASan and UBSan
 #   make fuzz       run the HTTP parser fuzz target for FUZZ_SECONDS
+#   make test-tsan  the threaded end-to-end tests under ThreadSanitizer
 #   make bench      side-by-side benchmark against nginx and HAProxy
 
 PKGS      := libssl libcrypto yaml-0.1
@@ -25,7 +26,7 @@ SAN_OBJS  := $(SRCS:%.c=build/san/%.o) build/san/gen/trust_presets.o
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=build/san/%.o) build/san/gen/trust_presets.o
 UNIT_OBJS := $(UNIT_SRCS:%.c=build/san/%.o)
 
-.PHONY: all run test unit e2e fuzz bench deps clean check-deps
+.PHONY: all run test test-tsan unit e2e fuzz bench deps clean check-deps
 all: build/pullgate
 
 # The trust presets ship inside the binary, so it runs without share/.
@@ -78,6 +79,20 @@ test: build/san/pullgate build/san/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests
 	@echo "== end-to-end tests"
 	PULLGATE_BIN=$(CURDIR)/build/san/pullgate $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+# The threads (reloads, cache fills across workers, metrics scrapes) under
+# ThreadSanitizer: the end-to-end tests that exercise them.
+TSAN_TESTS := tests/e2e/test_ops_reload_under_load.py tests/e2e/test_ops_upgrade.py \
+	tests/e2e/test_cache_collapsing.py tests/e2e/test_cache_stale.py tests/e2e/test_cache_purge_metrics.py \
+	tests/e2e/test_guard_metrics.py tests/e2e/test_guard_reload.py tests/e2e/test_guard_shutdown.py
+build/tsan/pullgate: $(SRCS) $(GEN) | check-deps
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen -g -O1 -fsanitize=thread $(SRCS) $(GEN) $(PKG_CFLAGS) \
+		-o $@ $(PKG_LIBS) -lpthread
+
+test-tsan: build/tsan/pullgate
+	PULLGATE_BIN=$(CURDIR)/build/tsan/pullgate TSAN_OPTIONS=halt_on_error=0 \
+		$(PYTHON) -m pytest -q $(TSAN_TESTS) $(PYTEST_ARGS)
 
 build/fuzz/fuzz_http_parser: fuzz/fuzz_http_parser.c src/http/*.c src/http/*.h
 	@mkdir -p $(dir $@)

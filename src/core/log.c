@@ -15,14 +15,15 @@ static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 static bool level_locked;
 
+/* Written by a reload on the control thread, read by every worker. */
 void log_set_level(enum log_level level)
 {
 	if (!level_locked)
-		current_level = level;
+		__atomic_store_n(&current_level, level, __ATOMIC_RELAXED);
 }
 
 void log_lock_level(void) { level_locked = true; }
-enum log_level log_get_level(void) { return current_level; }
+enum log_level log_get_level(void) { return __atomic_load_n(&current_level, __ATOMIC_RELAXED); }
 
 int log_level_parse(const char *name)
 {
@@ -36,7 +37,7 @@ int log_level_parse(const char *name)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	if (level < current_level)
+	if (level < log_get_level())
 		return;
 	char line[2048];
 	struct timespec ts;

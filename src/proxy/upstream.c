@@ -51,7 +51,7 @@ static void pool_unlink(struct upstream_pool *pool, struct upstream_conn *c)
 	for (struct upstream_conn **pp = &pool->idle; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
-			pool->idle_count--;
+			__atomic_fetch_sub(&pool->idle_count, 1, __ATOMIC_RELAXED); /* read by metrics */
 			break;
 		}
 	}
@@ -263,6 +263,6 @@ void upstream_release(struct upstream_conn *c, bool reusable)
 	c->reused = false;
 	c->next = pool->idle;
 	pool->idle = c;
-	pool->idle_count++;
+	METRIC_INC(pool->idle_count);
 	timer_arm(pool->loop, &c->timer, pool->idle_timeout_ms);
 }

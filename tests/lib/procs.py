@@ -13,7 +13,7 @@ from . import waiting
 # Every process started in this test session, in start order.
 registry = []
 
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
                      "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
 
 
