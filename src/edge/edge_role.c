@@ -165,6 +165,13 @@ static void edge_log_fields(struct proxy_session *s, struct access_entry *e)
 		e->cache = cr->fwd ? cr->fwd : "hit";
 }
 
+static void edge_request_done(struct proxy_session *s)
+{
+	struct edge_conn *ec = conn_of(s);
+	edge_cache_req_free(ec->creq);
+	ec->creq = NULL;
+}
+
 static void edge_on_close(struct proxy_session *s)
 {
 	struct edge_conn *ec = conn_of(s);
@@ -192,6 +199,7 @@ const struct proxy_role edge_role = {
 	.cache_response_done = edge_cache_response_done,
 	.cache_upstream_failed = edge_cache_upstream_failed,
 	.log_fields = edge_log_fields,
+	.request_done = edge_request_done,
 	.count_status = edge_count_status,
 	.on_close = edge_on_close,
 };

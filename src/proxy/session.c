@@ -325,6 +325,8 @@ static void session_finish_request(struct proxy_session *s)
 			s->pw->role->cache_response_done(s, true);
 	}
 	session_serve_release(s);
+	if (s->pw->role->request_done)
+		s->pw->role->request_done(s);
 	if (s->up) {
 		bool reusable = s->resp_keep_upstream && s->req_sent && buf_len(&s->uin) == 0;
 		upstream_release(s->up, reusable);

@@ -66,6 +66,9 @@ struct proxy_role {
 	/* A pull failed before its response started: true when the role
 	 * answered instead (stale-if-error). */
 	bool (*cache_upstream_failed)(struct proxy_session *s, enum upstream_error err);
+	/* A request ended with its response written to cout: per-request state
+	 * can go (the connection may idle for long). */
+	void (*request_done)(struct proxy_session *s);
 	/* Counts a response's status where the role keeps its own (per zone). */
 	void (*count_status)(struct proxy_session *s, int status);
 	/* The role's fields of an access log line (zone, cache, certificate). */
