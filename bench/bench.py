@@ -11,10 +11,13 @@ Settings (environment): BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_WARMUP (2),
 BENCH_CONNS (50), BENCH_IDLE_CONNS (2000), BENCH_LAT_CONNS (20),
 BENCH_LAT_DELAY_MS (10), BENCH_ROLES (guard,edge), BENCH_SYSTEMS
 (pullgate,nginx,haproxy), BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1),
-BENCH_PULLGATE_CACHE (0: pullgate's edge has no cache, its hit rows say so),
 BENCH_QUICK=1 (1 s runs, one run each, 200 idle connections: a trial).
+
+The origin counts what reaches it around every run: an edge's origin-pull
+runs must send it every request, its cache-hit runs none.
 """
 import atexit
+import itertools
 import os
 import shutil
 import signal
@@ -53,7 +56,6 @@ class Settings:
         ncpu = os.cpu_count() or 1
         self.server_cpu = setting("BENCH_SERVER_CPU", 0)
         self.client_cpu = setting("BENCH_CLIENT_CPU", 1 if ncpu > 1 else 0)
-        self.pg_cache = setting("BENCH_PULLGATE_CACHE", 0) == 1
         # On a shared machine: seconds in all to wait for a quiet server core
         # before runs, and to repeat runs that something else disturbed.
         self.quiet_budget = setting("BENCH_QUIET_BUDGET", 60, 20)
@@ -70,19 +72,32 @@ def scenarios(st):
                  "/cache/1k", conns=c, close=True, resume=True),
         Scenario("guard", "g_lat", "latency p50 / p99 ms, 1 KiB keep-alive, fixed moderate rate",
                  "/cache/1k", conns=lc, latency=True),
-        Scenario("edge", "e_miss_1k", "origin pulls/s, 1 KiB (every request a miss)", "/nostore/1k", conns=c),
+        # Misses: no-store objects, each request with its own query string,
+        # so no edge can answer from its cache or collapse requests into one
+        # pull.
+        Scenario("edge", "e_miss_1k", "origin pulls/s, 1 KiB (every request a miss)", "/nostore/1k",
+                 conns=c, unique=True),
         Scenario("edge", "e_miss_100k", "origin pulls/s, 100 KiB (every request a miss)",
-                 "/nostore/100k", conns=c),
+                 "/nostore/100k", conns=c, unique=True),
+        # Hits: objects the edge check fetched (and so stored) before.
         Scenario("edge", "e_hit_1k", "cache hits/s, 1 KiB", "/cache/1k", conns=c, hit=True),
         Scenario("edge", "e_hit_100k", "cache hits/s, 100 KiB", "/cache/100k", conns=c, hit=True),
         Scenario("edge", "e_lat", "latency p50 / p99 ms, 1 KiB pulls, fixed moderate rate",
-                 "/nostore/1k", conns=lc, latency=True),
+                 "/nostore/1k", conns=lc, latency=True, unique=True),
     ]
 
 
-def applies(st, sc, system):
-    """pullgate's edge has no cache yet: its hit rows are not measured."""
-    return not (sc.hit and system == "pullgate" and not st.pg_cache)
+def origin_expected(sc, res):
+    """Whether a run sent the origin what it should: none of the requests
+    of a hit scenario, every request of the others (a guard forwards each;
+    an edge misses each). wrk counts answered requests only: those in
+    flight when it stops (at most one per connection) reached the origin
+    uncounted."""
+    if res.origin_reached is None:
+        return True
+    if sc.hit:
+        return res.origin_reached == 0
+    return res.requests <= res.origin_reached <= res.requests + sc.conns
 
 
 def progress(msg):
@@ -95,6 +110,8 @@ def run_line(st, sc, name, r, res):
         sc.role, sc.key, name, r + 1, st.runs, res.rps, res.server_pct, res.client_pct,
         st.client_cpu, res.client_core_pct)
     line += "  core%d irq %3.0f%% other %3.0f%%" % (st.server_cpu, res.irq_pct, res.other_pct)
+    if res.origin_reached is not None:
+        line += "  origin %d/%d" % (res.origin_reached, res.requests)
     if sc.latency:
         line += "  p50 %.2f p99 %.2f ms" % (res.p50_ms or 0, res.p99_ms or 0)
     if res.errors:
@@ -114,20 +131,29 @@ class Run:
         self.quiet_left = st.quiet_budget
         self.reruns = 0
         self.waited = 0.0
-
-    def applies(self, sc, system):
-        return applies(self.st, sc, system)
+        self.unexpected = []  # progress lines of runs whose origin count was wrong
+        self.run_ids = itertools.count(1)
 
     def load(self, sc, s, seconds):
         e = self.env
         cert = key = None
         if sc.role == "guard":
             cert, key = e.cert("client.pem"), e.cert("client.key")
-        script = os.path.join(bs.HERE, "conf", "latency.lua") if sc.latency else None
-        return self.wrk.run(s.pid, "https://localhost:%d%s" % (s.port, sc.path), seconds,
-                            sc.conns, cert=cert, key=key, resume=sc.resume, close=sc.close,
-                            script=script,
-                            env_extra={"BENCH_LAT_DELAY_MS": str(self.st.lat_delay_ms)})
+        script = None
+        extra = {"BENCH_LAT_DELAY_MS": "0", "BENCH_UNIQUE_QUERY": ""}
+        if sc.latency or sc.unique:
+            script = os.path.join(bs.HERE, "conf", "requests.lua")
+        if sc.latency:
+            extra["BENCH_LAT_DELAY_MS"] = str(self.st.lat_delay_ms)
+        if sc.unique:
+            # Never reused: in a later run or warm-up each query is new again.
+            extra["BENCH_UNIQUE_QUERY"] = "%s-%s-%d-%d" % (sc.key, s.name, os.getpid(), next(self.run_ids))
+        before = bs.origin_requests(e)
+        res = self.wrk.run(s.pid, "https://localhost:%d%s" % (s.port, sc.path), seconds,
+                           sc.conns, cert=cert, key=key, resume=sc.resume, close=sc.close,
+                           script=script, env_extra=extra)
+        res.origin_reached = bs.origin_requests(e) - before
+        return res
 
     def wait_quiet(self):
         """Waits (within the budget) until the server core is idle: between
@@ -174,16 +200,20 @@ class Run:
             guard_port, fixture = bs.start_fixture_guard(e)
         servers = self.start_role(role, guard_port)
         for sc in scs:
-            active = [s for s in servers if self.applies(sc, s.name)]
-            for s in active:
+            for s in servers:
                 self.load(sc, s, st.warmup)
             per = self.results.setdefault(sc.key, {})
             for r in range(st.runs):
                 # Rotate the order so no system always runs first.
-                for s in active[r % len(active):] + active[:r % len(active)]:
+                for s in servers[r % len(servers):] + servers[:r % len(servers)]:
                     res = self.measure(sc, s)
                     per.setdefault(s.name, []).append(res)
-                    progress(run_line(st, sc, s.name, r, res))
+                    line = run_line(st, sc, s.name, r, res)
+                    if not origin_expected(sc, res):
+                        line += "  UNEXPECTED: %s" % ("not all hits" if sc.hit else
+                                                      "the origin count is not one per request")
+                        self.unexpected.append(line.strip())
+                    progress(line)
                     if res.errors and not res.rps:
                         progress(res.raw)
         for s in servers:
@@ -228,7 +258,7 @@ def main():
     env = bs.Env(pg, work, procs, st.server_cpu, st.client_cpu)
     wrk = Wrk(shim, st.server_cpu, st.client_cpu, work)
     all_sc = [sc for sc in scenarios(st) if sc.role in st.roles]
-    n_loads = sum(1 for sc in all_sc for s in st.systems if applies(st, sc, s))
+    n_loads = len(all_sc) * len(st.systems)
     progress("bench: %d scenario x system pairs, %d x %d s runs each after %d s warm-up "
              "(about %.0f min in all)" % (n_loads, st.runs, st.seconds, st.warmup,
                                           (n_loads * (st.runs * st.seconds + st.warmup) + 60) / 60))

@@ -33,6 +33,7 @@ class WrkResult:
         self.client_core_pct = 0.0
         self.other_pct = 0.0     # server core time spent by other processes or stolen
         self.irq_pct = 0.0       # server core time in interrupts (its own traffic, mostly)
+        self.origin_reached = None  # requests that reached the origin during the run
         self.raw = ""
 
 
@@ -114,7 +115,7 @@ def client_context(ca, cert=None, key=None):
     return ctx
 
 
-def _read_response(s):
+def read_response(s):
     """Reads one HTTP/1.1 response with a Content-Length; returns (status, headers, body)."""
     data = b""
     while b"\r\n\r\n" not in data:
@@ -143,7 +144,7 @@ def https_get(port, path, ctx, timeout=5.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as s:
             s.sendall(("GET %s HTTP/1.1\r\nHost: localhost:%d\r\n\r\n" % (path, port)).encode())
-            return _read_response(s)
+            return read_response(s)
 
 
 def idle_connection_kib(pid, port, ctx, path, count, time_limit):
@@ -161,7 +162,7 @@ def idle_connection_kib(pid, port, ctx, path, count, time_limit):
             s = ctx.wrap_socket(raw, server_hostname="localhost")
             conns.append(s)
             s.sendall(req)
-            _read_response(s)
+            read_response(s)
         time.sleep(1.0)
         after = status_kib(pid, "VmRSS")
     finally:

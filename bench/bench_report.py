@@ -15,8 +15,11 @@ PEERS = ("nginx", "haproxy")
 
 
 class Scenario:
+    """hit: every request should be answered from the edge's cache; unique:
+    every request gets its own query string (requests.lua)."""
+
     def __init__(self, role, key, label, path, conns, close=False, resume=True,
-                 latency=False, hit=False):
+                 latency=False, hit=False, unique=False):
         self.role = role
         self.key = key
         self.label = label
@@ -26,6 +29,7 @@ class Scenario:
         self.resume = resume
         self.latency = latency
         self.hit = hit
+        self.unique = unique
 
 
 def _med(runs, attr):
@@ -90,8 +94,6 @@ def _role_table(run, role, scs, st, ceiling):
         for name in st.systems:
             if name in per:
                 cells[name], values[name] = _rate_cell(per[name], sc)
-            elif sc.hit and name == "pullgate":
-                cells[name] = "n/a (no cache yet)"
         t.add(sc.label, "higher", cells, values)
         ceil = ceiling.get("full_hs" if not sc.resume else "resumed_hs") if sc.close else None
         if ceil:
@@ -149,6 +151,27 @@ def _load_table(run, scs, st):
     return lines
 
 
+def _origin_table(run, scs, st):
+    """Requests that reached the origin per request answered, per scenario
+    and system, from the run furthest from what the scenario expects."""
+    lines = [_row(["scenario", "expected"] + [NAMES[s] for s in st.systems]),
+             _row(["---"] * (len(st.systems) + 2))]
+    for sc in scs:
+        per = run.results.get(sc.key, {})
+        cells = []
+        for name in st.systems:
+            runs = [r for r in per.get(name, []) if r.origin_reached is not None and r.requests]
+            if not runs:
+                cells.append("n/a")
+                continue
+            expect = 0.0 if sc.hit else 1.0
+            worst = max(runs, key=lambda r: abs(r.origin_reached / r.requests - expect))
+            cells.append("{:.3f} ({:,} / {:,})".format(worst.origin_reached / worst.requests,
+                                                        worst.origin_reached, worst.requests))
+        lines.append(_row(["%s: %s" % (sc.role, sc.label), "0" if sc.hit else "1"] + cells))
+    return lines
+
+
 def _machine():
     model = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -198,6 +221,10 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
     ]
     other = max([_med(runs, "other_pct") for per in run.results.values()
                  for runs in per.values()] or [0])
+    if run.unexpected:
+        out += ["**Warning:** %d runs sent the origin other than what their scenario claims "
+                "(see the origin table):" % len(run.unexpected), ""]
+        out += ["    " + line for line in run.unexpected] + [""]
     if other > 5:
         out += ["**Warning:** up to %.0f%% of the server core went to something other than the "
                 "server during a scenario (another process on this machine?): figures may be "
@@ -220,6 +247,14 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
     out += ["## Per server CPU-second (rate ÷ the server's CPU use)", "",
             "What one fully used core would give when the load side, not the server, "
             "limited a run (cpu below ~95% above).", ""] + _efficiency_table(run, scs, st) + [""]
+    out += ["## Origin requests per request answered", "",
+            "Counted by the origin (nginx stub_status) around every measured run: a guard "
+            "forwards every request and an edge's miss rows (a no-store object with a new "
+            "query string each time) must pull every request: 1; its hit rows (max-age "
+            "objects fetched before) must pull none: 0. Shown: the run furthest from that, "
+            "as origin requests ÷ requests answered (the two counts in brackets); "
+            "the requests still in flight when wrk stops reach the origin uncounted by wrk.", ""]
+    out += _origin_table(run, scs, st) + [""]
     out += ["## Load side", "",
             "Median CPU use: wrk / all of core %d (wrk, origin, fixture guard, driver) / "
             "other processes and hypervisor steal on core %d (should be near 0; interrupt "
@@ -240,11 +275,13 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
             "and the achieved rate is shown.",
             "- Idle connections: one keep-alive request each, then held idle; RSS growth of "
             "a freshly started server divided by the count.",
-            "- RSS: HAProxy's edge includes its cache's shared memory (16 MB, allocated at "
-            "start); nginx keeps its cache in files (page cache, not RSS)."]
-    if not st.pg_cache:
-        out += ["- pullgate's edge has no cache yet: its cache-hit rows are n/a, not measured."]
-    out += [""]
+            "- Edge caches: pullgate keeps stored objects in its heap (up to 256m, "
+            "allocated as objects are stored, so in RSS); HAProxy's includes its cache's "
+            "shared memory (16 MB, allocated at start); nginx keeps its cache in files "
+            "(page cache, not RSS).",
+            "- Miss rows: a no-store object, each request with its own query string, so "
+            "no edge answers from its cache or folds concurrent requests into one pull.",
+            ""]
     text = "\n".join(out)
     os.makedirs(os.path.join(root, "bench", "results"), exist_ok=True)
     path = os.path.join(root, "bench", "results", time.strftime("%Y-%m-%d-%H%M", now) + ".md")

@@ -5,11 +5,14 @@ Configurations are the templates in bench/conf/, with @@NAME@@ placeholders
 (nginx's own $variables stay untouched). Every system gets the same
 certificates, the same origin and one worker pinned to the server core.
 """
+import itertools
 import os
+import re
 import socket
 import subprocess
+import time
 
-from bench_load import client_context, https_get
+from bench_load import client_context, https_get, read_response
 from bench_procs import free_port, wait_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,6 +33,7 @@ class Env:
         self.server_cpu = server_cpu
         self.client_cpu = client_cpu
         self.origin_port = None
+        self.status_reads = 0   # requests for the origin's status page so far
         for d in (self.certs, self.www, self.confdir, os.path.join(work, "tmp")):
             os.makedirs(d, exist_ok=True)
 
@@ -63,7 +67,8 @@ def make_pki(env):
 
 
 def make_objects(env):
-    """The same bytes under /cache/ (max-age) and /nostore/ (no-store)."""
+    """The same bytes under /cache/ (max-age) and /nostore/ (no-store; the
+    miss scenarios also ask each with a new query string)."""
     for d in ("cache", "nostore"):
         os.makedirs(os.path.join(env.www, d), exist_ok=True)
         for name, size in OBJECTS.items():
@@ -113,6 +118,43 @@ def start_origin(env):
     p = env.procs.start("origin-nginx", _argv(env, "nginx", None, conf), cpu=env.client_cpu)
     wait_port(env.origin_port, p, "origin nginx")
     return p
+
+
+def _origin_count(env):
+    """The requests the origin has had (nginx's stub_status), less those for
+    its status page itself."""
+    env.status_reads += 1
+    with socket.create_connection(("127.0.0.1", env.origin_port), timeout=5) as s:
+        s.sendall(b"GET /origin-status HTTP/1.1\r\nHost: origin\r\n\r\n")
+        status, _, body = read_response(s)
+    m = re.search(r"^\s*\d+\s+\d+\s+(\d+)\s*$", body.decode(), re.M)
+    if status != 200 or not m:
+        raise RuntimeError("origin status page answered %d: %r" % (status, body[:200]))
+    return int(m.group(1)) - env.status_reads
+
+
+def origin_requests(env, limit=3.0):
+    """The requests the origin has had, once nothing more arrives: when a
+    run ends, requests that the edge and the fixture guard (on a busy core)
+    were still passing on reach the origin a little later, and belong to
+    that run, not the next."""
+    n = _origin_count(env)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        m = _origin_count(env)
+        if m == n:
+            break
+        n = m
+    return n
+
+
+_check_ids = itertools.count(1)
+
+
+def unique_path(path, run_id):
+    """path with its own query string, as requests.lua makes them."""
+    return "%s?pull=%s" % (path, run_id)
 
 
 def start_fixture_guard(env):
@@ -166,17 +208,52 @@ def check_system(env, s):
         if status == 200:
             raise RuntimeError("%s guard answered %d without a client certificate" % (s.name, status))
     else:
-        ctx = client_context(ca)
-        for path in ("/nostore/1k", "/nostore/100k", "/cache/1k", "/cache/1k"):
-            status, headers, body = https_get(s.port, path, ctx)
-            if status != 200 or len(body) != OBJECTS[path.rsplit("/", 1)[1]]:
-                raise RuntimeError("%s edge answered %d with %d bytes for %s"
-                                   % (s.name, status, len(body), path))
-        if s.name != "pullgate" and headers.get("x-cache-status") != "HIT":
-            raise RuntimeError("%s edge: a second GET /cache/1k was not a cache hit" % s.name)
+        ctx = _check_edge(env, s, ca)
     with socket.create_connection(("127.0.0.1", s.port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as t:
             return "%s %s" % (t.version(), t.cipher()[0])
+
+
+def _edge_get(env, s, ctx, path):
+    """GET path through edge s; returns (hit?, Cache-Status or X-Cache-Status,
+    origin requests it caused)."""
+    before = origin_requests(env)
+    status, headers, body = https_get(s.port, path, ctx)
+    pulls = origin_requests(env) - before
+    size = OBJECTS[path.split("?", 1)[0].rsplit("/", 1)[1]]
+    if status != 200 or len(body) != size:
+        raise RuntimeError("%s edge answered %d with %d bytes for %s" % (s.name, status, len(body), path))
+    if s.name == "pullgate":
+        said = headers.get("cache-status", "")
+        hit = said.startswith("pullgate; hit")
+    else:
+        # nginx: $upstream_cache_status; HAProxy: set only on a hit.
+        said = headers.get("x-cache-status", "")
+        hit = said == "HIT"
+    return hit, said, pulls
+
+
+def _check_edge(env, s, ca):
+    """An edge serves both objects; a /nostore/ request with a new query
+    string is a miss that reaches the origin, every time; /cache/ objects,
+    once fetched (this warms them for the hit scenarios), are hits that
+    do not."""
+    ctx = client_context(ca)
+    for name in OBJECTS:
+        for _ in range(2):
+            path = unique_path("/nostore/" + name, "check-%d" % next(_check_ids))
+            hit, said, pulls = _edge_get(env, s, ctx, path)
+            if hit or pulls != 1:
+                raise RuntimeError("%s edge: %s was not a miss (%r, %d origin requests)"
+                                   % (s.name, path, said, pulls))
+        path = "/cache/" + name
+        _edge_get(env, s, ctx, path)
+        for _ in range(2):
+            hit, said, pulls = _edge_get(env, s, ctx, path)
+            if not hit or pulls != 0:
+                raise RuntimeError("%s edge: a second GET %s was not a cache hit (%r, %d origin "
+                                   "requests)" % (s.name, path, said, pulls))
+    return ctx
 
 
 def version_lines(env):
