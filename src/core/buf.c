@@ -9,7 +9,7 @@
  * their buffers whenever they idle, and keep-alive traffic would otherwise
  * call malloc and free for every request. Bounded per size. */
 #define BUF_CACHE_SIZES 4
-#define BUF_CACHE_DEPTH 64
+#define BUF_CACHE_DEPTH 8 /* enough for request churn; more would only hold memory */
 
 struct buf_cache {
 	size_t cap;

@@ -105,6 +105,8 @@ void session_log_end(struct proxy_session *s, int status, uint64_t bytes, const 
 	if (s->pw->role->log_fields)
 		s->pw->role->log_fields(s, &e);
 	access_log_write(s->pw->access_log, &e);
+	/* An idle connection keeps nothing of its last request. */
+	session_log_free(s);
 }
 
 void session_log_free(struct proxy_session *s)
