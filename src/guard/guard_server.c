@@ -379,8 +379,8 @@ static const struct daemon_role guard_daemon_role = {
 	.on_drain = role_services_on_drain,
 };
 
-/* The configuration file and every file a TLS set is built from: their
- * changes trigger a reload. */
+/* Every file a TLS set is built from: their changes trigger a reload (the
+ * configuration file itself reloads on SIGHUP or `pullgate reload`). */
 static size_t guard_watched_files(const struct guard_conf *conf, const char **out, size_t cap)
 {
 	size_t n = 0;
