@@ -8,6 +8,7 @@
 #include "edge/edge.h"
 #include "guard/guard.h"
 #include "pki/pki.h"
+#include "tls/key_decode.h"
 
 #define PULLGATE_VERSION "0.1.0"
 
@@ -62,10 +63,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "guard") == 0)
-		return guard_main(argc - 1, argv + 1);
-	if (strcmp(cmd, "edge") == 0)
-		return edge_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "guard") == 0 || strcmp(cmd, "edge") == 0) {
+		/* Before any certificate is parsed (see tls/key_decode.c); without
+		 * it the roles work the same, only slower. */
+		key_decode_install();
+		return cmd[0] == 'g' ? guard_main(argc - 1, argv + 1) : edge_main(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "reload") == 0)

@@ -105,6 +105,24 @@ bool buf_append_str(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+bool buf_append_u64(struct buf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return buf_append(b, tmp + i, sizeof tmp - i);
+}
+
+bool buf_append_i64(struct buf *b, int64_t v)
+{
+	if (v >= 0)
+		return buf_append_u64(b, (uint64_t)v);
+	return buf_append(b, "-", 1) && buf_append_u64(b, (uint64_t)0 - (uint64_t)v);
+}
+
 bool buf_printf(struct buf *b, const char *fmt, ...)
 {
 	char tmp[1024];

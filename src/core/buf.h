@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct buf {
@@ -31,6 +32,10 @@ void buf_compact(struct buf *b);
 bool buf_append(struct buf *b, const void *p, size_t n);
 bool buf_append_str(struct buf *b, const char *s);
 bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal; the per-request heads use this and buf_append rather than
+ * buf_printf, whose formatting showed in profiles. */
+bool buf_append_u64(struct buf *b, uint64_t v);
+bool buf_append_i64(struct buf *b, int64_t v);
 
 static inline size_t buf_len(const struct buf *b) { return b->end - b->start; }
 static inline char *buf_rd(const struct buf *b) { return b->data + b->start; }

@@ -40,22 +40,23 @@ static bool kept_in_304(struct slice name)
 bool edge_cache_status_headers(struct edge_cache_req *cr, struct buf *out, int64_t ttl, bool hit)
 {
 	const struct edge_cache_conf *conf = cr->cache->conf;
-	bool ok = buf_printf(out, "Cache-Status: %s", conf->name);
+	bool ok = buf_append_str(out, "Cache-Status: ") && buf_append_str(out, conf->name);
 	if (hit)
 		ok = ok && buf_append_str(out, "; hit");
 	else if (cr->fwd)
-		ok = ok && buf_printf(out, "; fwd=%s", cr->fwd);
+		ok = ok && buf_append_str(out, "; fwd=") && buf_append_str(out, cr->fwd);
 	if (ok && !hit && cr->fwd_status)
-		ok = buf_printf(out, "; fwd-status=%d", cr->fwd_status);
+		ok = buf_append_str(out, "; fwd-status=") && buf_append_i64(out, cr->fwd_status);
 	if (ok && cr->stored)
 		ok = buf_append_str(out, "; stored");
 	if (ok && (hit || cr->stored || cr->fwd_status == 304))
-		ok = buf_printf(out, "; ttl=%lld", (long long)ttl);
+		ok = buf_append_str(out, "; ttl=") && buf_append_i64(out, ttl);
 	if (ok && cr->detail)
-		ok = buf_printf(out, "; detail=%s", cr->detail);
+		ok = buf_append_str(out, "; detail=") && buf_append_str(out, cr->detail);
 	ok = ok && buf_append(out, "\r\n", 2);
 	if (ok && conf->cf_cache_status && cr->cf)
-		ok = buf_printf(out, "CF-Cache-Status: %s\r\n", cr->cf);
+		ok = buf_append_str(out, "CF-Cache-Status: ") && buf_append_str(out, cr->cf) &&
+		     buf_append(out, "\r\n", 2);
 	return ok;
 }
 
@@ -114,11 +115,15 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 		ok = buf_printf(out, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n", (unsigned long long)len);
 	} else if (ok && status != 304 && status != 204) {
 		body = len;
-		ok = buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)len);
+		ok = buf_append_str(out, "Content-Length: ") && buf_append_u64(out, len) &&
+		     buf_append(out, "\r\n", 2);
 	}
-	if (ok && status == 200 && obj->meta.status == 200)
+	/* The stored head may say it already (it is sent as stored). */
+	if (ok && status == 200 && obj->meta.status == 200 &&
+	    !http_find_header(head.headers, head.header_count, "accept-ranges"))
 		ok = buf_append_str(out, "Accept-Ranges: bytes\r\n");
-	ok = ok && buf_printf(out, "Age: %lld\r\n", (long long)(age < 0 ? 0 : age));
+	ok = ok && buf_append_str(out, "Age: ") && buf_append_i64(out, age < 0 ? 0 : age) &&
+	     buf_append(out, "\r\n", 2);
 	ok = ok && edge_cache_status_headers(cr, out, ttl, hit);
 	if (ok && s->close_after)
 		ok = buf_append_str(out, "Connection: close\r\n");

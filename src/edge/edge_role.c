@@ -116,7 +116,8 @@ static bool edge_drop_header(struct proxy_session *s, struct slice name)
 static bool edge_add_headers(struct proxy_session *s, struct buf *out)
 {
 	const char *ip_header = conf_of(s)->connecting_ip_header;
-	return (!ip_header || buf_printf(out, "%s: %s\r\n", ip_header, s->peer_ip)) &&
+	return (!ip_header || (buf_append_str(out, ip_header) && buf_append(out, ": ", 2) &&
+			       buf_append_str(out, s->peer_ip) && buf_append(out, "\r\n", 2))) &&
 	       edge_cache_add_headers(s, out);
 }
 

@@ -14,6 +14,16 @@ static void cert_metrics(struct guard_server *srv, struct metrics_text *m)
 		guard_tls_inventory(snap->tls, cert_info_list_add, &list);
 	cert_inventory_metrics(m, "guard", &list);
 	cert_info_list_free(&list);
+	unsigned long long hits = 0, lookups = 0;
+	if (snap)
+		guard_tls_verify_counts(snap->tls, &hits, &lookups);
+	metrics_family(m, "pullgate_guard_verified_chain_lookups_total", "counter",
+		       "Client chains looked up among those verified before, since the last reload.");
+	metrics_sample(m, "pullgate_guard_verified_chain_lookups_total", (double)lookups, NULL);
+	metrics_family(m, "pullgate_guard_verified_chain_hits_total", "counter",
+		       "Client chains found verified before (chain building and the CA signature "
+		       "skipped), since the last reload.");
+	metrics_sample(m, "pullgate_guard_verified_chain_hits_total", (double)hits, NULL);
 }
 
 void guard_metrics_write(void *arg, struct metrics_text *m)

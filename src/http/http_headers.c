@@ -48,10 +48,13 @@ bool http_list_has_token(struct slice value, const char *token)
 	return t.len > 0 && list_has(value, t);
 }
 
-static const char *const hop_by_hop[] = {
-	"connection", "keep-alive", "proxy-connection", "te", "trailer",
-	"transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization",
+#define HOP(s) { s, sizeof s - 1 }
+static const struct slice hop_by_hop[] = {
+	HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"), HOP("te"), HOP("trailer"),
+	HOP("transfer-encoding"), HOP("upgrade"), HOP("proxy-authenticate"),
+	HOP("proxy-authorization"),
 };
+#undef HOP
 
 bool http_header_is_hop_by_hop(struct slice name, const struct http_header *headers,
 			       size_t count)
@@ -59,11 +62,12 @@ bool http_header_is_hop_by_hop(struct slice name, const struct http_header *head
 	if (name.len == 0)
 		return false;
 	for (size_t i = 0; i < sizeof hop_by_hop / sizeof hop_by_hop[0]; i++) {
-		if (slice_eq_cstr_nocase(name, hop_by_hop[i]))
+		if (slice_eq_nocase(name, hop_by_hop[i]))
 			return true;
 	}
+	static const struct slice connection = { "connection", 10 };
 	for (size_t i = 0; i < count; i++) {
-		if (slice_eq_cstr_nocase(headers[i].name, "connection") &&
+		if (headers[i].name.len == connection.len && slice_eq_nocase(headers[i].name, connection) &&
 		    list_has(headers[i].value, name))
 			return true;
 	}

@@ -386,7 +386,11 @@ bool session_acquire_upstream(struct proxy_session *s)
 		upstream_failed(s, UPSTREAM_ERR_CONNECT_REFUSED, strerror(errno));
 		return false;
 	}
-	s->up->t.readable = s->up->t.writable = !s->up->connecting;
+	/* A pooled connection has nothing to read until the request is sent
+	 * (the pool closes one that turns readable while idle), and its next
+	 * edge will say when the response comes. */
+	s->up->t.readable = false;
+	s->up->t.writable = !s->up->connecting;
 	return true;
 }
 
@@ -516,8 +520,10 @@ static bool session_forward(struct proxy_session *s)
 			break;
 		char detail[160] = "";
 		if (up->t.ssl && !up->t.ssl_error) {
-			/* The origin's alert may be waiting behind the reset. */
+			/* The origin's alert may be waiting behind the reset, on a
+			 * socket with no edge left to tell. */
 			char scratch[256];
+			up->t.readable = true;
 			transport_read(&up->t, scratch, sizeof scratch);
 		}
 		enum upstream_error err = classify_io_failure(s, detail, sizeof detail);
@@ -701,6 +707,10 @@ void session_run(struct proxy_session *s)
 		}
 		if (s->phase == SESSION_CLOSED)
 			return;
+		/* A response served from memory goes out with its head: one
+		 * record, one write, when it fits. */
+		if (s->phase == SESSION_FORWARD && s->serving)
+			progress |= session_serve_pump(s);
 		progress |= client_write(s);
 		if (s->phase == SESSION_FLUSH && buf_len(&s->cout) == 0) {
 			session_begin_linger(s, true);

@@ -57,7 +57,8 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 	struct slice path;
 	if (!target_to_origin_form(req->target, req->host, &path))
 		return session_respond_error(s, 400, "absolute target does not match Host") && false;
-	bool ok = buf_printf(out, "%.*s ", (int)req->method_name.len, req->method_name.ptr) &&
+	bool ok = buf_append(out, req->method_name.ptr, req->method_name.len) &&
+		  buf_append(out, " ", 1) &&
 		  buf_append(out, path.ptr, path.len) && buf_append_str(out, " HTTP/1.1\r\n");
 	if (req->host.len)
 		ok = ok && buf_append_str(out, "Host: ") && buf_append(out, req->host.ptr, req->host.len) &&
@@ -81,17 +82,20 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 		if (slice_eq_cstr_nocase(h->name, "x-forwarded-for") && h->value.len)
 			ok = buf_append(out, h->value.ptr, h->value.len) && buf_append(out, ", ", 2);
 	}
-	ok = ok && buf_printf(out, "%s\r\n", s->peer_ip);
+	ok = ok && buf_append_str(out, s->peer_ip) && buf_append(out, "\r\n", 2);
 	if (ok && s->scheme)
-		ok = buf_printf(out, "X-Forwarded-Proto: %s\r\n", s->scheme);
+		ok = buf_append_str(out, "X-Forwarded-Proto: ") && buf_append_str(out, s->scheme) &&
+		     buf_append(out, "\r\n", 2);
 	if (ok && s->pw->via)
-		ok = buf_printf(out, "Via: %s\r\n", s->pw->via);
+		ok = buf_append_str(out, "Via: ") && buf_append_str(out, s->pw->via) &&
+		     buf_append(out, "\r\n", 2);
 	if (ok && req->body == HTTP_BODY_CHUNKED)
 		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
 	else if (ok && (req->body == HTTP_BODY_LENGTH ||
 			http_find_header(req->headers, req->header_count, "content-length")))
-		ok = buf_printf(out, "Content-Length: %llu\r\n",
-				(unsigned long long)(req->body == HTTP_BODY_LENGTH ? req->content_length : 0));
+		ok = buf_append_str(out, "Content-Length: ") &&
+		     buf_append_u64(out, req->body == HTTP_BODY_LENGTH ? req->content_length : 0) &&
+		     buf_append(out, "\r\n", 2);
 	if (ok && s->pw->role->add_headers)
 		ok = s->pw->role->add_headers(s, out);
 	ok = ok && buf_append(out, "\r\n", 2);

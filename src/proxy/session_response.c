@@ -24,7 +24,8 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
 {
 	const struct http_response *r = s->resp;
 	struct buf *out = &s->cout;
-	bool ok = buf_printf(out, "HTTP/1.1 %d ", r->status) &&
+	bool ok = buf_append(out, "HTTP/1.1 ", 9) && buf_append_u64(out, (unsigned)r->status) &&
+		  buf_append(out, " ", 1) &&
 		  (r->reason.len ? buf_append(out, r->reason.ptr, r->reason.len)
 				 : buf_append_str(out, http_status_reason(r->status))) &&
 		  buf_append(out, "\r\n", 2);
@@ -41,7 +42,8 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
 		     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
 	}
 	if (ok && r->body == HTTP_BODY_LENGTH)
-		ok = buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)r->content_length);
+		ok = buf_append_str(out, "Content-Length: ") &&
+		     buf_append_u64(out, r->content_length) && buf_append(out, "\r\n", 2);
 	if (ok && out_chunked)
 		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
 	if (ok && s->pw->role->response_headers)

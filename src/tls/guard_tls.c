@@ -54,7 +54,8 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 		SSL_CTX_set1_cert_store(ctx, set->store);
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
 		  SSL_CTX_set_cipher_list(ctx, tls12_ciphers) == 1 &&
-		  verify_policy_install(ctx, set->conf) &&
+		  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") == 1 &&
+		  verify_policy_install(ctx, &set->policy) &&
 		  guard_tls_session_install(ctx, set, keys) &&
 		  guard_tls_sni_install(ctx, set);
 	if (!ok) {
@@ -112,6 +113,7 @@ static void set_free(struct guard_tls *set)
 			SSL_CTX_free(set->host_ctx[i]);
 	free(set->host_ctx);
 	SSL_CTX_free(set->default_ctx);
+	verify_cache_free(set->policy.cache);
 	X509_STORE_free(set->store);
 	cert_inventory_free(&set->inventory);
 	free(set);
@@ -165,6 +167,12 @@ struct guard_tls *guard_tls_build(const struct guard_conf *conf, char *err, size
 	struct trust_store_info info;
 	set->store = trust_store_build(conf, &info, &set->inventory, warn_to_log, NULL, err,
 				       errlen);
+	set->policy.conf = conf;
+	if (set->store && !(set->policy.cache = verify_cache_new(set->store, VERIFY_CACHE_SLOTS))) {
+		snprintf(err, errlen, "%s: out of memory", conf_file);
+		set_free(set);
+		return NULL;
+	}
 	if (!set->store || !build_contexts(set, err, errlen)) {
 		set_free(set);
 		return NULL;
@@ -188,6 +196,12 @@ void guard_tls_unref(struct guard_tls *set)
 SSL_CTX *guard_tls_ctx(struct guard_tls *set)
 {
 	return set->default_ctx;
+}
+
+void guard_tls_verify_counts(struct guard_tls *set, unsigned long long *hits,
+			     unsigned long long *lookups)
+{
+	verify_cache_counts(set ? set->policy.cache : NULL, hits, lookups);
 }
 
 void guard_tls_inventory(struct guard_tls *set, cert_info_fn fn, void *arg)

@@ -36,6 +36,11 @@ SSL_CTX *guard_tls_ctx(struct guard_tls *set);
  * any thread while the caller holds a reference. */
 void guard_tls_inventory(struct guard_tls *set, cert_info_fn fn, void *arg);
 
+/* Client chains the set verified from its cache of verified chains
+ * (verify_cache.h), and lookups in all, since the set was built. */
+void guard_tls_verify_counts(struct guard_tls *set, unsigned long long *hits,
+			     unsigned long long *lookups);
+
 /* After a completed handshake: the hosts entry its SNI selected, or NULL. */
 const struct guard_host *guard_tls_matched_host(SSL *ssl);
 

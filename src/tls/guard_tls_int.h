@@ -12,14 +12,17 @@
 
 #include "conf/guard_conf.h"
 #include "tls/cert_inventory.h"
+#include "tls/verify_policy.h"
 
 #define GUARD_TICKET_KEYS_LEN 80       /* name 16, HMAC 32, AES 32 */
 #define GUARD_SESSION_LIFETIME_S 3600  /* cap on any ticket's life */
+#define VERIFY_CACHE_SLOTS 256         /* distinct client chains remembered per set */
 
 struct guard_tls {
 	atomic_int refs;
 	const struct guard_conf *conf; /* borrowed; outlives the set */
 	X509_STORE *store;
+	struct verify_policy policy;   /* conf + the set's verified chains */
 	SSL_CTX *default_ctx;
 	SSL_CTX **host_ctx;            /* per conf->hosts[i]; NULL without a certificate */
 	struct cert_inventory inventory; /* server certificates, anchors, CRLs */

@@ -57,6 +57,7 @@ bool guard_tls_session_install(SSL_CTX *ctx, struct guard_tls *set,
 {
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_timeout(ctx, GUARD_SESSION_LIFETIME_S);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	return SSL_CTX_set_session_id_context(ctx, session_id_context,
 					      sizeof session_id_context - 1) == 1 &&
 	       SSL_CTX_set_tlsext_ticket_keys(ctx, (void *)keys, GUARD_TICKET_KEYS_LEN) == 1 &&

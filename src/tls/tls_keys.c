@@ -133,5 +133,10 @@ bool tls_keys_load(SSL_CTX *ctx, const char *cert_path, const char *key_path,
 	ERR_clear_error();
 	if (!load_chain(ctx, cert_path, seconds_left, err, errlen))
 		return false;
+	/* The chain sent is exactly the file's. Left to itself OpenSSL would
+	 * rebuild it on every handshake from the context's trust store, which
+	 * on a guard holds the client CAs: a full chain verification per
+	 * handshake, and a chain taken from the wrong trust. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	return load_key(ctx, key_path, cert_path, err, errlen);
 }

@@ -49,8 +49,15 @@ static ssize_t plain_read(struct transport *t, void *buf, size_t len)
 {
 	for (;;) {
 		ssize_t n = recv(t->fd, buf, len, 0);
-		if (n > 0)
+		if (n > 0) {
+			/* Short: the socket is empty, and edge-triggered polling
+			 * reports what comes next; skip the read that would only
+			 * say EAGAIN. After a hangup the end of stream is still to
+			 * be read, and no new edge would come for it. */
+			if ((size_t)n < len && !t->hup)
+				t->readable = false;
 			return n;
+		}
 		if (n == 0) {
 			t->eof = true;
 			return 0;

@@ -3,11 +3,105 @@
  * WANT_WRITE clears the matching readiness flag, so the owner retries only
  * after the poller reports that edge; a read that wants write (or the
  * reverse) is remembered and retried on the other edge.
+ *
+ * OpenSSL reads through our own socket BIO, with read-ahead on: one recv
+ * takes in whatever records have arrived, and a recv that returns less than
+ * it asked for means the socket is empty, so the next read waits for the
+ * poller's edge instead of asking the kernel for an EAGAIN. Edge-triggered
+ * polling reports every later arrival, so nothing is missed.
  */
 #include <errno.h>
 #include <openssl/err.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "tls/transport.h"
+
+static BIO_METHOD *sock_method;
+static pthread_once_t sock_method_once = PTHREAD_ONCE_INIT;
+
+/* The BIO's data is the transport, set before each call into OpenSSL: a
+ * transport may be copied (accepted, then moved into its session). */
+static int sock_read(BIO *b, char *buf, int len)
+{
+	struct transport *t = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	if (!t->readable) {
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	ssize_t n = recv(t->fd, buf, (size_t)len, 0);
+	if (n > 0) {
+		if (n < len && !t->hup) /* see plain_read */
+			t->readable = false;
+		return (int)n;
+	}
+	if (n == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		if (errno != EINTR)
+			t->readable = false;
+		BIO_set_retry_read(b);
+	}
+	return -1;
+}
+
+static int sock_write(BIO *b, const char *buf, int len)
+{
+	struct transport *t = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	ssize_t n = send(t->fd, buf, (size_t)len, MSG_NOSIGNAL);
+	if (n >= 0)
+		return (int)n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		BIO_set_retry_write(b);
+	return -1;
+}
+
+static int sock_puts(BIO *b, const char *str)
+{
+	return sock_write(b, str, (int)strlen(str));
+}
+
+static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct transport *t = BIO_get_data(b);
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+	case BIO_CTRL_DUP:
+		return 1;
+	case BIO_C_GET_FD:
+		if (ptr)
+			*(int *)ptr = t ? t->fd : -1;
+		return t ? t->fd : -1;
+	case BIO_CTRL_GET_CLOSE:
+		return BIO_NOCLOSE;
+	case BIO_CTRL_SET_CLOSE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void sock_method_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+				     BIO_TYPE_DESCRIPTOR, "pullgate socket");
+	if (m && BIO_meth_set_read(m, sock_read) == 1 && BIO_meth_set_write(m, sock_write) == 1 &&
+	    BIO_meth_set_puts(m, sock_puts) == 1 && BIO_meth_set_ctrl(m, sock_ctrl) == 1)
+		sock_method = m;
+	else
+		BIO_meth_free(m);
+}
+
+/* Points the socket BIO at t (no-op on an SSL with OpenSSL's own BIO). */
+static inline void tls_bind(struct transport *t)
+{
+	BIO *b = SSL_get_rbio(t->ssl);
+	if (b && BIO_method_type(b) != BIO_TYPE_SOCKET)
+		BIO_set_data(b, t);
+}
 
 /* Maps an SSL_get_error result; returns TRANSPORT_AGAIN or TRANSPORT_ERROR. */
 static int tls_settle(struct transport *t, int ret, bool reading)
@@ -50,6 +144,7 @@ static int tls_settle(struct transport *t, int ret, bool reading)
 
 static int tls_handshake(struct transport *t)
 {
+	tls_bind(t);
 	ERR_clear_error();
 	errno = 0;
 	int ret = SSL_do_handshake(t->ssl);
@@ -73,9 +168,18 @@ static int tls_handshake(struct transport *t)
 	return -1;
 }
 
+/* An empty error queue needs no clearing; clearing it costs more than
+ * looking, on every read and write. */
+static inline void tls_clear_errors(void)
+{
+	if (ERR_peek_error())
+		ERR_clear_error();
+}
+
 static ssize_t tls_read(struct transport *t, void *buf, size_t len)
 {
-	ERR_clear_error();
+	tls_bind(t);
+	tls_clear_errors();
 	errno = 0;
 	t->read_wants_write = false;
 	int n = SSL_read(t->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
@@ -86,7 +190,8 @@ static ssize_t tls_read(struct transport *t, void *buf, size_t len)
 
 static ssize_t tls_write(struct transport *t, const void *buf, size_t len)
 {
-	ERR_clear_error();
+	tls_bind(t);
+	tls_clear_errors();
 	errno = 0;
 	t->write_wants_read = false;
 	int n = SSL_write(t->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
@@ -98,6 +203,7 @@ static ssize_t tls_write(struct transport *t, const void *buf, size_t len)
 
 static void tls_shutdown(struct transport *t)
 {
+	tls_bind(t);
 	ERR_clear_error();
 	if (SSL_is_init_finished(t->ssl))
 		SSL_shutdown(t->ssl);
@@ -121,7 +227,16 @@ const struct transport_ops transport_tls_ops = {
 void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server)
 {
 	*t = (struct transport){ .ops = &transport_tls_ops, .fd = fd, .ssl = ssl };
-	SSL_set_fd(ssl, fd);
+	pthread_once(&sock_method_once, sock_method_init);
+	BIO *bio = sock_method ? BIO_new(sock_method) : NULL;
+	if (bio) {
+		BIO_set_data(bio, t);
+		BIO_set_init(bio, 1);
+		SSL_set_bio(ssl, bio, bio);
+		SSL_set_read_ahead(ssl, 1);
+	} else {
+		SSL_set_fd(ssl, fd); /* OpenSSL's socket BIO: slower, same result */
+	}
 	/* A peer that closes without close_notify ends the stream; HTTP framing
 	 * decides whether the message was complete. */
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);

@@ -121,9 +121,24 @@ static bool key_usage_allows_signing(X509 *leaf)
 	return (X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE) != 0;
 }
 
+/* X509_verify_cert, or the chain the set verified before for exactly
+ * these certificates. */
+static int verify_chain(const struct verify_policy *policy, X509_STORE_CTX *xctx)
+{
+	unsigned char key[VERIFY_CACHE_KEY_LEN];
+	bool keyed = policy->cache && verify_cache_key(xctx, key);
+	if (keyed && verify_cache_lookup(policy->cache, key, xctx))
+		return 1;
+	int ok = X509_verify_cert(xctx);
+	if (ok > 0 && keyed)
+		verify_cache_store(policy->cache, key, xctx);
+	return ok;
+}
+
 static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
 {
-	const struct guard_conf *conf = arg;
+	const struct verify_policy *policy = arg;
+	const struct guard_conf *conf = policy->conf;
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
 	X509 *leaf = X509_STORE_CTX_get0_cert(xctx);
@@ -131,7 +146,7 @@ static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
 		X509_STORE_CTX_set_error(xctx, X509_V_ERR_OUT_OF_MEM);
 		return 0;
 	}
-	if (X509_verify_cert(xctx) <= 0) {
+	if (verify_chain(policy, xctx) <= 0) {
 		int err = X509_STORE_CTX_get_error(xctx);
 		if (err == X509_V_OK)
 			err = X509_V_ERR_UNSPECIFIED;
@@ -151,11 +166,11 @@ static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
 	return 1;
 }
 
-bool verify_policy_install(SSL_CTX *ctx, const struct guard_conf *conf)
+bool verify_policy_install(SSL_CTX *ctx, const struct verify_policy *policy)
 {
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT |
 			   SSL_VERIFY_CLIENT_ONCE, NULL);
-	SSL_CTX_set_cert_verify_callback(ctx, policy_verify_cb, (void *)conf);
+	SSL_CTX_set_cert_verify_callback(ctx, policy_verify_cb, (void *)policy);
 	SSL_CTX_set_verify_depth(ctx, 8);
 	return SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) == 1 &&
 	       SSL_CTX_set_trust(ctx, X509_TRUST_SSL_CLIENT) == 1;

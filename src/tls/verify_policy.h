@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "conf/guard_conf.h"
+#include "tls/verify_cache.h"
 
 /* What one connection learned during its handshake. Owned by the SSL (freed
  * with it through ex_data); lives as long as the SSL. */
@@ -30,9 +31,16 @@ struct tls_conn_state {
  * absent (create false) or on allocation failure. */
 struct tls_conn_state *tls_conn_state_get(SSL *ssl, bool create);
 
-/* Makes ctx require and judge client certificates with this policy. conf is
+/* What a context judges client certificates by: the configuration and the
+ * set's cache of verified chains (NULL: none). */
+struct verify_policy {
+	const struct guard_conf *conf;
+	struct verify_cache *cache;
+};
+
+/* Makes ctx require and judge client certificates with policy, which is
  * borrowed and must outlive ctx. Returns false on failure. */
-bool verify_policy_install(SSL_CTX *ctx, const struct guard_conf *conf);
+bool verify_policy_install(SSL_CTX *ctx, const struct verify_policy *policy);
 
 /* The pins that apply to a connection whose SNI matched host (or none): the
  * entry's own pins when it has some, else the global ones, else NULL. */

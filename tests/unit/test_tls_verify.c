@@ -1306,3 +1306,188 @@ TEST(tls_verify_set_outlives_its_builder_reference)
 	tv_expect(set, &tv_pki()->good, NULL, NULL, NULL, 0);
 	guard_tls_unref(set);
 }
+
+/* ---- the cache of verified chains ---------------------------------- */
+
+/* One TLS 1.3 handshake with id (plus chain_extra) under sni; true when
+ * both sides finished it. */
+static bool tv_once(struct guard_tls *set, struct tv_id *id, X509 *chain_extra, const char *sni,
+		    struct tls_refusal *refusal)
+{
+	SSL_CTX *cctx = tv_client_ctx(TLS1_3_VERSION, id, chain_extra);
+	struct tv_conn c;
+	tv_connect(guard_tls_ctx(set), cctx, sni, NULL, &c);
+	bool ok = c.server_ok && c.client_ok;
+	if (refusal)
+		*refusal = c.refusal;
+	tv_conn_free(&c);
+	SSL_CTX_free(cctx);
+	return ok;
+}
+
+static unsigned long long tv_hits(struct guard_tls *set, unsigned long long *lookups)
+{
+	unsigned long long hits = 0, n = 0;
+	guard_tls_verify_counts(set, &hits, &n);
+	if (lookups)
+		*lookups = n;
+	return hits;
+}
+
+TEST(tls_verify_cache_reuses_a_verified_chain)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_pki *p = tv_pki();
+	unsigned long long lookups;
+	CHECK(tv_once(set, &p->good, NULL, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(set, &lookups), 0);
+	CHECK_EQ_INT(lookups, 1);
+	CHECK(tv_once(set, &p->good, NULL, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(set, &lookups), 1);
+	CHECK_EQ_INT(lookups, 2);
+	/* Other bytes are another key: another leaf, or the same leaf with
+	 * more certificates sent along. */
+	CHECK(tv_once(set, &p->intruder, NULL, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(set, NULL), 1);
+	CHECK(tv_once(set, &p->good, p->ca.cert, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(set, NULL), 1);
+	CHECK(tv_once(set, &p->good, p->ca.cert, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(set, NULL), 2);
+	/* A new set (a reload: other anchors or CRLs) starts empty. */
+	struct guard_tls *next = tv_build(&t);
+	REQUIRE(next);
+	CHECK(tv_once(next, &p->good, NULL, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(next, NULL), 0);
+	guard_tls_unref(next);
+	guard_tls_unref(set);
+}
+
+TEST(tls_verify_cache_keeps_no_refusal)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	tv_conf_crl(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_pki *p = tv_pki();
+	struct tls_refusal r;
+	for (int i = 0; i < 2; i++) {
+		CHECK(!tv_once(set, &p->revoked, NULL, NULL, &r));
+		CHECK_STR(r.class, "revoked");
+		CHECK(!tv_once(set, &p->other_leaf, NULL, NULL, &r));
+		CHECK_STR(r.class, "unknown CA");
+	}
+	unsigned long long lookups;
+	CHECK_EQ_INT(tv_hits(set, &lookups), 0);
+	CHECK_EQ_INT(lookups, 4);
+	guard_tls_unref(set);
+}
+
+TEST(tls_verify_cache_hit_still_checks_pins_and_signature)
+{
+	struct tv_conf t;
+	tv_conf_sni_pins(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_pki *p = tv_pki();
+	struct tls_refusal r;
+	/* Verified (and kept) under a scope without pins... */
+	CHECK(tv_once(set, &p->intruder, NULL, "open.example", NULL));
+	/* ...still refused under the pinned scope, from the cache. */
+	CHECK(!tv_once(set, &p->intruder, NULL, "pinned.example", &r));
+	CHECK_STR(r.class, "not pinned");
+	CHECK_EQ_INT(tv_hits(set, NULL), 1);
+	guard_tls_unref(set);
+}
+
+/* Moves what from has written to to, flipping the last byte of a TLS 1.2
+ * CertificateVerify (handshake type 15, sent in the clear) when tamper is
+ * set. Returns whether one was flipped. */
+static bool tv_pump(BIO *from, BIO *to, bool tamper)
+{
+	unsigned char buf[16384];
+	bool flipped = false;
+	int n;
+	while ((n = BIO_read(from, buf, sizeof buf)) > 0) {
+		for (int off = 0; tamper && off + 5 <= n;) {
+			int len = buf[off + 3] << 8 | buf[off + 4];
+			if (buf[off] == 22 && off + 5 + len <= n) {
+				for (int m = off + 5; m + 4 <= off + 5 + len;) {
+					int mlen = buf[m + 1] << 16 | buf[m + 2] << 8 | buf[m + 3];
+					if (buf[m] == 15 && m + 4 + mlen <= off + 5 + len && mlen > 0) {
+						buf[m + 4 + mlen - 1] ^= 0x01;
+						flipped = true;
+					}
+					m += 4 + mlen;
+				}
+			}
+			off += 5 + len;
+		}
+		BIO_write(to, buf, n);
+	}
+	return flipped;
+}
+
+TEST(tls_verify_cache_hit_still_checks_the_signature)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_pki *p = tv_pki();
+	CHECK(tv_once(set, &p->good, NULL, NULL, NULL));
+	/* The same chain, known to the cache, with a CertificateVerify that
+	 * its key did not make: refused. */
+	SSL_CTX *cctx = tv_client_ctx(TLS1_2_VERSION, &p->good, NULL);
+	SSL *client = SSL_new(cctx), *server = SSL_new(guard_tls_ctx(set));
+	BIO *c_in = BIO_new(BIO_s_mem()), *c_out = BIO_new(BIO_s_mem());
+	BIO *s_in = BIO_new(BIO_s_mem()), *s_out = BIO_new(BIO_s_mem());
+	SSL_set_bio(client, c_in, c_out);
+	SSL_set_bio(server, s_in, s_out);
+	SSL_set_connect_state(client);
+	SSL_set_accept_state(server);
+	bool flipped = false, server_done = false, server_failed = false;
+	unsigned long err = 0;
+	for (int i = 0; i < 32 && !server_done && !server_failed; i++) {
+		bool ignored = false;
+		unsigned long cerr = 0;
+		tv_step(client, &ignored, &cerr);
+		flipped |= tv_pump(c_out, s_in, true);
+		server_failed = !tv_step(server, &server_done, &err);
+		tv_pump(s_out, c_in, false);
+	}
+	CHECK(flipped);
+	CHECK(server_failed && !server_done);
+	CHECK_EQ_INT(ERR_GET_REASON(err), SSL_R_BAD_SIGNATURE);
+	CHECK_EQ_INT(tv_hits(set, NULL), 1);
+	SSL_free(client);
+	SSL_free(server);
+	SSL_CTX_free(cctx);
+	ERR_clear_error();
+	guard_tls_unref(set);
+}
+
+TEST(tls_verify_cache_entry_dies_with_the_certificate)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_id brief = tv_client("edge.example.net", -60, 2, "clientAuth", NULL, 41,
+				       &tv_pki()->ca);
+	CHECK(tv_once(set, &brief, NULL, NULL, NULL));
+	CHECK(tv_once(set, &brief, NULL, NULL, NULL));
+	CHECK_EQ_INT(tv_hits(set, NULL), 1);
+	time_t deadline = time(NULL) + 6;
+	while (X509_cmp_current_time(X509_get0_notAfter(brief.cert)) >= 0 && time(NULL) < deadline)
+		usleep(100 * 1000);
+	struct tls_refusal r;
+	CHECK(!tv_once(set, &brief, NULL, NULL, &r));
+	CHECK_STR(r.class, "expired");
+	CHECK_EQ_INT(tv_hits(set, NULL), 1);
+	tv_id_free(&brief);
+	guard_tls_unref(set);
+}

@@ -1,0 +1,49 @@
+/*
+ * key_decode: public keys of parsed certificates decoded by OpenSSL's
+ * built-in key methods rather than a provider decoder.
+ *
+ * OpenSSL 3.0 decodes the public key of every certificate it parses
+ * through a freshly built OSSL_DECODER context, and building one walks
+ * every key manager and decoder the providers offer: about 1.2 million
+ * instructions per certificate. A guard parses the client's certificate
+ * in each full handshake, again in each session ticket it issues and in
+ * each ticket it accepts, so that walk was a third of a full handshake
+ * and half of a resumed one. x509_pubkey_decode takes the built-in
+ * (legacy) decoder for a key type that an ENGINE has registered a key
+ * method for; registering the built-in EC method that way gives the same
+ * key, decoded and checked by the same code, without the walk.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include "tls/key_decode.h"
+
+#include <openssl/engine.h>
+#include <openssl/evp.h>
+
+static const int decoded_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_ED25519 };
+
+static int builtin_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **meth, const int **nids, int nid)
+{
+	if (!meth) {
+		*nids = decoded_nids;
+		return (int)(sizeof decoded_nids / sizeof decoded_nids[0]);
+	}
+	*meth = (EVP_PKEY_METHOD *)EVP_PKEY_meth_find(nid);
+	return *meth != NULL;
+}
+
+bool key_decode_install(void)
+{
+#ifdef OPENSSL_NO_ENGINE
+	return false;
+#else
+	ENGINE *e = ENGINE_new();
+	if (!e)
+		return false;
+	bool ok = ENGINE_set_id(e, "pullgate-keys") == 1 &&
+		  ENGINE_set_name(e, "pullgate: built-in key methods") == 1 &&
+		  ENGINE_set_pkey_meths(e, builtin_pkey_meths) == 1 &&
+		  ENGINE_add(e) == 1 && ENGINE_register_pkey_meths(e) == 1;
+	ENGINE_free(e);
+	return ok;
+#endif
+}
