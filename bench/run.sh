@@ -15,10 +15,10 @@ PG=${PULLGATE_BIN:-build/pullgate}
 
 mkdir -p build/bench
 SHIM=build/bench/tls_client_shim.so
-if [ ! -e "$SHIM" ] || [ bench/tls_client_shim.c -nt "$SHIM" ]; then
+if [ ! -e "$SHIM" ] || [ bench/tls_client_shim.c -nt "$SHIM" ] || [ src/tls/key_decode.c -nt "$SHIM" ]; then
 	${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-		-Wstrict-prototypes -O2 -shared -fPIC bench/tls_client_shim.c -o "$SHIM" \
-		-ldl $(pkg-config --libs libssl libcrypto)
+		-Wstrict-prototypes -O2 -shared -fPIC -Isrc bench/tls_client_shim.c src/tls/key_decode.c \
+		-o "$SHIM" -ldl $(pkg-config --libs libssl libcrypto)
 fi
 
 # 2000 idle connections and 50-connection load need more than 1024 files.

@@ -92,8 +92,10 @@ static int edge_check_request(struct proxy_session *s, const struct http_request
 			const char *slash = auth ? memchr(auth + 3, '/', (size_t)(path.ptr + path.len - auth - 3)) : NULL;
 			path = slash ? slice_make(slash, (size_t)(path.ptr + path.len - slash)) : SLICE_LIT("/");
 		}
-		snprintf(s->location, sizeof s->location, "https://%.*s%s%.*s", (int)host.len, host.ptr, port,
-			 (int)path.len, path.ptr);
+		free(s->location);
+		if (asprintf(&s->location, "https://%.*s%s%.*s", (int)host.len, host.ptr, port,
+			     (int)path.len, path.ptr) < 0)
+			s->location = NULL; /* the redirect goes out without Location */
 		return 301;
 	}
 	ec->record = rec;

@@ -164,6 +164,8 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 	buf_free(&s->uin);
 	buf_free(&s->uout);
 	buf_free(&s->retry_head);
+	free(s->location);
+	s->location = NULL;
 	if (session_log_pending(s))
 		session_log_end(s, s->resp_started ? s->status : 499,
 				s->serving ? s->serve_off : s->resp_body.moved, reason);
@@ -231,11 +233,29 @@ static bool client_read(struct proxy_session *s)
 	size_t cap = lim->http.header_bytes_max + 1024;
 	if (cap < SESSION_IO_BUF)
 		cap = SESSION_IO_BUF;
-	if (!buf_ensure(&s->cin, cap)) {
-		proxy_session_close(s, "out of memory");
-		return false;
-	}
 	bool progress = false;
+	if (!s->cin.data) {
+		/* An idle connection holds no buffer: the first bytes of its
+		 * next request land in the worker's scratch, and only bytes get
+		 * one. A read that finds nothing allocates nothing. */
+		static __thread char scratch[SESSION_IO_BUF];
+		if (!transport_can_read(&s->client) || s->client.eof)
+			return false;
+		ssize_t n = transport_read(&s->client, scratch, sizeof scratch);
+		if (n == TRANSPORT_AGAIN)
+			return false;
+		if (n < 0) {
+			proxy_session_close(s, "client read error");
+			return false;
+		}
+		if (n == 0)
+			return true; /* eof noted; callers decide */
+		if (!buf_ensure(&s->cin, cap) || !buf_append(&s->cin, scratch, (size_t)n)) {
+			proxy_session_close(s, "out of memory");
+			return false;
+		}
+		progress = true;
+	}
 	while (buf_space(&s->cin) && transport_can_read(&s->client) && !s->client.eof) {
 		if (buf_tail(&s->cin) < 1024 || buf_tail(&s->cin) < buf_space(&s->cin) / 2)
 			buf_compact(&s->cin);
@@ -286,10 +306,11 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 		return false;
 	}
 	bool ok = buf_printf(&s->cout, "HTTP/1.1 %d %s\r\n", status, phrase);
-	if (ok && s->location[0])
+	if (ok && s->location)
 		ok = buf_append_str(&s->cout, "Location: ") && buf_append_str(&s->cout, s->location) &&
 		     buf_append(&s->cout, "\r\n", 2);
-	s->location[0] = '\0';
+	free(s->location);
+	s->location = NULL;
 	if (ok && s->pw->role->response_headers)
 		ok = s->pw->role->response_headers(s, &s->cout);
 	if (!ok || !buf_printf(&s->cout,
@@ -351,6 +372,8 @@ static void session_finish_request(struct proxy_session *s)
 	session_set_idle(s, buf_len(&s->cin) == 0);
 	if (buf_len(&s->cin) == 0)
 		buf_free(&s->cin);
+	if (buf_len(&s->cout) == 0)
+		buf_free(&s->cout); /* a response written out in the round it ended */
 	timer_arm(s->pw->loop, &s->timer,
 		  buf_len(&s->cin) ? s->pw->limits->header_ms : s->pw->limits->idle_ms);
 }
@@ -425,9 +448,8 @@ static void upstream_failed(struct proxy_session *s, enum upstream_error err, co
 	}
 	METRIC_INC(s->pool->errors[err]);
 	s->upstream_error = err;
-	snprintf(s->upstream_detail, sizeof s->upstream_detail, "%s%s%s", upstream_error_name(err),
+	log_warn("%s: upstream %s: %s%s%s", s->peer_text, s->pool->name, upstream_error_name(err),
 		 detail && *detail ? ": " : "", detail ? detail : "");
-	log_warn("%s: upstream %s: %s", s->peer_text, s->pool->name, s->upstream_detail);
 	if (s->up) {
 		upstream_release(s->up, false);
 		s->up = NULL;

@@ -155,9 +155,8 @@ struct proxy_session {
 
 	const char *scheme;    /* how the client reached us: "https" or "http" */
 	int status;            /* the status of the last response we made or relayed */
-	char location[512];    /* Location of the next error response (redirects), if set */
+	char *location;        /* Location of the next error response (redirects): owned, or NULL */
 	enum upstream_error upstream_error;
-	char upstream_detail[200];
 
 	struct upstream_pool *pool; /* the request's upstream */
 	struct upstream_conn *up;

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "tls/client_cert_check.h"
 #include "tls/edge_tls_int.h"
+#include "tls/tls_suites.h"
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
 
@@ -115,13 +116,13 @@ static bool ctx_add(struct edge_tls *set, const struct edge_origin_ctx *key,
 	*oc = *key;
 	SSL_CTX *ctx = oc->ctx = SSL_CTX_new(TLS_client_method());
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+		  SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) == 1 &&
 		  SSL_CTX_set_alpn_protos(ctx, alpn_http11, sizeof alpn_http11 - 1) == 0;
 	if (!ok) {
 		const char *why = ERR_reason_error_string(ERR_peek_last_error());
 		snprintf(err, errlen, "origin TLS: cannot set up: %s", why ? why : "unknown error");
 		goto fail;
 	}
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* The pool keeps sessions itself; this makes OpenSSL put TLS 1.3
 	 * tickets on the SSL_SESSION that SSL_get1_session returns. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);

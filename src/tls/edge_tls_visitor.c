@@ -18,12 +18,8 @@
 #include "tls/edge_tls_int.h"
 #include "tls/tls_sni.h"
 #include "tls/tls_keys.h"
+#include "tls/tls_suites.h"
 
-/* TLS 1.2: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's suites. */
-static const char tls12_ciphers[] =
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 #define TICKET_KEYS_LEN 80 /* name 16, HMAC 32, AES 32 */
 #define EXPIRY_WARN_S (30LL * 86400)
@@ -132,7 +128,8 @@ static SSL_CTX *ctx_new(struct edge_tls *set, const unsigned char *keys, const c
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
 		  SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1 &&
-		  SSL_CTX_set_cipher_list(ctx, tls12_ciphers) == 1 &&
+		  SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) == 1 &&
+		  SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) == 1 &&
 		  SSL_CTX_set_session_id_context(ctx, session_id_context,
 						 sizeof session_id_context - 1) == 1 &&
 		  SSL_CTX_set_tlsext_ticket_keys(ctx, (void *)keys, TICKET_KEYS_LEN) == 1;

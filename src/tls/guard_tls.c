@@ -17,14 +17,10 @@
 #include "tls/guard_tls_int.h"
 #include "tls/pins.h"
 #include "tls/tls_keys.h"
+#include "tls/tls_suites.h"
 #include "tls/trust_store.h"
 #include "tls/verify_policy.h"
 
-/* TLS 1.2: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's suites. */
-static const char tls12_ciphers[] =
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 #define EXPIRY_WARN_S (30LL * 86400)
 
@@ -53,8 +49,8 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 	if (ctx)
 		SSL_CTX_set1_cert_store(ctx, set->store);
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
-		  SSL_CTX_set_cipher_list(ctx, tls12_ciphers) == 1 &&
-		  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") == 1 &&
+		  SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) == 1 &&
+		  SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) == 1 &&
 		  verify_policy_install(ctx, &set->policy) &&
 		  guard_tls_session_install(ctx, set, keys) &&
 		  guard_tls_sni_install(ctx, set);

@@ -52,9 +52,10 @@ bool guard_tls_host_allowed(struct guard_tls *set, SSL *ssl, struct slice host);
 /* Why a handshake failed. class is one of: "no certificate", "unknown CA",
  * "expired", "not yet valid", "revoked", "wrong key usage", "not pinned",
  * "protocol". detail is a short human text (the verify error, the subject). */
+#define TLS_REFUSAL_DETAIL 256
 struct tls_refusal {
 	const char *class;
-	char detail[256];
+	char detail[TLS_REFUSAL_DETAIL];
 };
 /* ssl_err is ERR_peek_error() at the failure; call before clearing the queue. */
 void guard_tls_describe_failure(SSL *ssl, unsigned long ssl_err, struct tls_refusal *out);

@@ -240,8 +240,14 @@ void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server)
 	/* A peer that closes without close_notify ends the stream; HTTP framing
 	 * decides whether the message was complete. */
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-			       SSL_MODE_RELEASE_BUFFERS);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Accepted connections may idle by the thousand: their record buffers
+	 * go back while empty. Pooled upstream connections are few and busy:
+	 * they keep theirs rather than allocate them for every response. */
+	if (server)
+		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+	else
+		SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	if (server)
 		SSL_set_accept_state(ssl);
 	else

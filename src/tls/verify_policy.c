@@ -24,7 +24,10 @@ static int state_index = -1;
 static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 		       void *argp)
 {
-	free(ptr);
+	struct tls_conn_state *st = ptr;
+	if (st)
+		free(st->detail);
+	free(st);
 }
 
 static void state_index_init(void)
@@ -104,11 +107,17 @@ static int policy_refuse(X509_STORE_CTX *xctx, struct tls_conn_state *st, int er
 	char subject[160];
 	cert_text_subject(leaf, subject, sizeof subject);
 	st->class = class;
-	if (depth > 0)
-		snprintf(st->detail, sizeof st->detail, "%s (chain depth %d): %s", what, depth, subject);
-	else
-		snprintf(st->detail, sizeof st->detail, "%s: %s", what, subject);
-	cert_text_filter(st->detail, strlen(st->detail));
+	/* Only a refusal has a detail: connections that pass keep none. */
+	free(st->detail);
+	st->detail = malloc(TLS_REFUSAL_DETAIL);
+	if (st->detail) {
+		if (depth > 0)
+			snprintf(st->detail, TLS_REFUSAL_DETAIL, "%s (chain depth %d): %s", what, depth,
+				 subject);
+		else
+			snprintf(st->detail, TLS_REFUSAL_DETAIL, "%s: %s", what, subject);
+		cert_text_filter(st->detail, strlen(st->detail));
+	}
 	return 0;
 }
 
@@ -208,7 +217,7 @@ void guard_tls_describe_failure(SSL *ssl, unsigned long ssl_err, struct tls_refu
 	struct tls_conn_state *st = tls_conn_state_get(ssl, false);
 	if (st && st->class) {
 		out->class = st->class;
-		snprintf(out->detail, sizeof out->detail, "%s", st->detail);
+		snprintf(out->detail, sizeof out->detail, "%s", st->detail ? st->detail : "out of memory");
 		return;
 	}
 	int reason = ERR_GET_LIB(ssl_err) == ERR_LIB_SSL ? ERR_GET_REASON(ssl_err) : 0;

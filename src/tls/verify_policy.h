@@ -24,7 +24,7 @@
 struct tls_conn_state {
 	const struct guard_host *host; /* hosts entry the SNI matched, or NULL */
 	const char *class;             /* refusal class, NULL when none recorded */
-	char detail[256];
+	char *detail;                  /* with class: what was refused (owned), or NULL */
 };
 
 /* The state of ssl, created on first use when create is true. NULL when
