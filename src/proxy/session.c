@@ -17,7 +17,6 @@
 #include "core/metrics.h"
 #include "core/net.h"
 
-#define SESSION_IO_BUF (32 * 1024)
 #define SESSION_LINGER_MS 2000
 
 static void session_timer_fired(struct timer *t);
@@ -279,7 +278,19 @@ static bool client_read(struct proxy_session *s)
 static bool client_write(struct proxy_session *s)
 {
 	bool progress = false;
-	while (buf_len(&s->cout) && transport_can_write(&s->client)) {
+	while ((buf_len(&s->cout) || transport_unsent(&s->client)) && transport_can_write(&s->client)) {
+		if (!buf_len(&s->cout)) {
+			/* All of cout was taken; the socket still owes some of it. */
+			int r = transport_flush(&s->client);
+			if (r == 1) {
+				progress = true;
+				break;
+			}
+			if (r == TRANSPORT_AGAIN)
+				break;
+			proxy_session_close(s, "client write error");
+			return false;
+		}
 		ssize_t n = transport_write(&s->client, buf_rd(&s->cout), buf_len(&s->cout));
 		if (n > 0) {
 			buf_consume(&s->cout, (size_t)n);
@@ -301,7 +312,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 	const char *phrase = http_status_reason(status);
 	char body[160];
 	int blen = snprintf(body, sizeof body, "%d %s\n", status, phrase);
-	if (!buf_ensure(&s->cout, SESSION_IO_BUF + 2048)) {
+	if (!buf_ensure(&s->cout, SESSION_OUT_BUF + 2048)) {
 		proxy_session_close(s, "out of memory");
 		return false;
 	}
@@ -559,7 +570,7 @@ static bool session_forward(struct proxy_session *s)
 			timer_arm(s->pw->loop, &up->timer, s->pw->limits->response_ms);
 	}
 	/* upstream -> uin. */
-	if (!buf_ensure(&s->uin, SESSION_IO_BUF + 1024)) {
+	if (!buf_ensure(&s->uin, SESSION_OUT_BUF + 1024)) {
 		proxy_session_close(s, "out of memory");
 		return false;
 	}
@@ -734,7 +745,7 @@ void session_run(struct proxy_session *s)
 		if (s->phase == SESSION_FORWARD && s->serving)
 			progress |= session_serve_pump(s);
 		progress |= client_write(s);
-		if (s->phase == SESSION_FLUSH && buf_len(&s->cout) == 0) {
+		if (s->phase == SESSION_FLUSH && buf_len(&s->cout) == 0 && !transport_unsent(&s->client)) {
 			session_begin_linger(s, true);
 			session_linger_read(s);
 			return;

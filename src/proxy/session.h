@@ -20,6 +20,12 @@
 #include "proxy/access_log.h"
 #include "proxy/body_pump.h"
 #include "proxy/upstream.h"
+
+/* Buffer sizes of a request in flight (an idle connection holds none): the
+ * request direction, and the response direction, which is larger so that a
+ * body moves in few reads and leaves in sends of several TLS records. */
+#define SESSION_IO_BUF (32 * 1024)
+#define SESSION_OUT_BUF (64 * 1024)
 #include "tls/transport.h"
 
 struct proxy_session;

@@ -8,7 +8,6 @@
 #include "core/log.h"
 #include "proxy/session.h"
 
-#define SESSION_IO_BUF (32 * 1024)
 
 static bool method_is_idempotent(enum http_method m)
 {
@@ -129,7 +128,7 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 		return session_respond_error(s, 413, "request body too large") ? 0 : -1;
 
 	if (!buf_ensure(&s->uout, SESSION_IO_BUF + lim->http.header_bytes_max + 4096) ||
-	    !buf_ensure(&s->cout, SESSION_IO_BUF + 2048)) {
+	    !buf_ensure(&s->cout, SESSION_OUT_BUF + 2048)) {
 		proxy_session_close(s, "out of memory");
 		return -1;
 	}

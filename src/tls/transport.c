@@ -2,6 +2,8 @@
 #include "tls/transport.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,8 +33,53 @@ bool transport_can_write(const struct transport *t)
 	return t->writable;
 }
 
+int transport_flush(struct transport *t)
+{
+	while (t->unsent) {
+		ssize_t n = send(t->fd, t->unsent + t->unsent_off, t->unsent_len - t->unsent_off,
+				 MSG_NOSIGNAL);
+		if (n > 0) {
+			t->unsent_off += (size_t)n;
+			if (t->unsent_off == t->unsent_len) {
+				free(t->unsent);
+				t->unsent = NULL;
+				t->unsent_len = t->unsent_off = 0;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			t->writable = false;
+			return TRANSPORT_AGAIN;
+		}
+		t->sys_errno = n < 0 ? errno : EPIPE;
+		return TRANSPORT_ERROR;
+	}
+	return 1;
+}
+
+bool transport_keep_unsent(struct transport *t, const char *p, size_t n)
+{
+	size_t left = t->unsent ? t->unsent_len - t->unsent_off : 0;
+	char *all = malloc(left + n);
+	if (!all)
+		return false;
+	if (left)
+		memcpy(all, t->unsent + t->unsent_off, left);
+	memcpy(all + left, p, n);
+	free(t->unsent);
+	t->unsent = all;
+	t->unsent_len = left + n;
+	t->unsent_off = 0;
+	return true;
+}
+
 void transport_close(struct transport *t)
 {
+	free(t->unsent);
+	t->unsent = NULL;
+	t->unsent_len = t->unsent_off = 0;
 	if (t->ssl) {
 		SSL_free(t->ssl);
 		t->ssl = NULL;

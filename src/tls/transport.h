@@ -45,8 +45,11 @@ struct transport {
 	bool write_wants_read; /* TLS write blocked until the socket is readable */
 	bool eof;              /* peer finished sending */
 	bool hup;              /* the poller saw the peer hang up (FIN or error) */
+	bool stage_writes;     /* TLS: a long write leaves as several records in one send */
 	unsigned long ssl_error; /* first OpenSSL error of a failure, for reasons */
 	int sys_errno;         /* errno of a failed system call */
+	char *unsent;          /* accepted bytes the socket has not taken yet (owned) */
+	size_t unsent_len, unsent_off;
 };
 
 extern const struct transport_ops transport_plain_ops;
@@ -68,6 +71,14 @@ static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { r
 static inline ssize_t transport_write(struct transport *t, const void *b, size_t n) { return t->ops->write(t, b, n); }
 static inline bool transport_has_pending(struct transport *t) { return t->ops->has_pending(t); }
 static inline void transport_shutdown(struct transport *t) { t->ops->shutdown(t); }
+/* Whether bytes a write accepted still wait for the socket: the output is
+ * not out (nor may a shutdown follow) until transport_flush says so. */
+static inline bool transport_unsent(const struct transport *t) { return t->unsent != NULL; }
+/* Sends what waits: 1 when nothing is left, TRANSPORT_AGAIN, TRANSPORT_ERROR. */
+int transport_flush(struct transport *t);
+/* Keeps p[0..n) as unsent bytes (after any already kept); false when out
+ * of memory. */
+bool transport_keep_unsent(struct transport *t, const char *p, size_t n);
 /* Frees the SSL and closes the socket. */
 void transport_close(struct transport *t);
 

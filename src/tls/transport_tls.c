@@ -9,6 +9,13 @@
  * it asked for means the socket is empty, so the next read waits for the
  * poller's edge instead of asking the kernel for an EAGAIN. Edge-triggered
  * polling reports every later arrival, so nothing is missed.
+ *
+ * Writes: OpenSSL hands the BIO one record at a time. On a transport with
+ * stage_writes, a write longer than a record stages its records in the
+ * worker's buffer and sends up to TLS_STAGE_RECORDS of them with one send:
+ * one system call and one socket buffer instead of one per 16 KiB record,
+ * which is most of what a large response costs. What the socket does not
+ * take waits in the transport's unsent bytes (transport_flush).
  */
 #include <errno.h>
 #include <openssl/err.h>
@@ -17,6 +24,15 @@
 #include <sys/socket.h>
 
 #include "tls/transport.h"
+
+#define TLS_STAGE_RECORDS 4
+#define TLS_RECORD_ROOM (SSL3_RT_HEADER_LENGTH + SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD)
+
+static __thread struct {
+	const struct transport *owner; /* staging for this transport, or NULL */
+	size_t len;
+	char data[TLS_STAGE_RECORDS * TLS_RECORD_ROOM];
+} stage;
 
 static BIO_METHOD *sock_method;
 static pthread_once_t sock_method_once = PTHREAD_ONCE_INIT;
@@ -51,6 +67,15 @@ static int sock_write(BIO *b, const char *buf, int len)
 {
 	struct transport *t = BIO_get_data(b);
 	BIO_clear_retry_flags(b);
+	if (stage.owner == t) {
+		if ((size_t)len > sizeof stage.data - stage.len) {
+			BIO_set_retry_write(b);
+			return -1;
+		}
+		memcpy(stage.data + stage.len, buf, (size_t)len);
+		stage.len += (size_t)len;
+		return len;
+	}
 	ssize_t n = send(t->fd, buf, (size_t)len, MSG_NOSIGNAL);
 	if (n >= 0)
 		return (int)n;
@@ -188,12 +213,73 @@ static ssize_t tls_read(struct transport *t, void *buf, size_t len)
 	return tls_settle(t, n, true);
 }
 
+/* Sends the staged records; what the socket does not take is kept as
+ * unsent. False on a failed send (or no memory to keep the rest). */
+static bool stage_send(struct transport *t)
+{
+	size_t off = 0;
+	while (off < stage.len) {
+		ssize_t n = send(t->fd, stage.data + off, stage.len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			t->writable = false;
+			break;
+		}
+		t->sys_errno = n < 0 ? errno : EPIPE;
+		return false;
+	}
+	if (off < stage.len && !transport_keep_unsent(t, stage.data + off, stage.len - off)) {
+		t->sys_errno = ENOMEM;
+		return false;
+	}
+	return true;
+}
+
+/* Several records of buf, staged and sent together. */
+static ssize_t tls_write_staged(struct transport *t, const void *buf, size_t len)
+{
+	size_t done = 0;
+	int last = 1;
+	stage.owner = t;
+	stage.len = 0;
+	while (done < len && sizeof stage.data - stage.len >= TLS_RECORD_ROOM) {
+		size_t want = len - done;
+		int n = SSL_write(t->ssl, (const char *)buf + done, want > INT32_MAX ? INT32_MAX : (int)want);
+		if (n <= 0) {
+			last = n;
+			break;
+		}
+		done += (size_t)n;
+	}
+	stage.owner = NULL;
+	bool sent = stage.len == 0 || stage_send(t);
+	stage.len = 0;
+	if (!sent)
+		return TRANSPORT_ERROR;
+	if (done)
+		return (ssize_t)done;
+	int r = tls_settle(t, last, false);
+	return r == 0 ? TRANSPORT_ERROR : r;
+}
+
 static ssize_t tls_write(struct transport *t, const void *buf, size_t len)
 {
 	tls_bind(t);
+	if (t->unsent) {
+		int f = transport_flush(t);
+		if (f != 1)
+			return f;
+	}
 	tls_clear_errors();
 	errno = 0;
 	t->write_wants_read = false;
+	if (t->stage_writes && len > SSL3_RT_MAX_PLAIN_LENGTH)
+		return tls_write_staged(t, buf, len);
 	int n = SSL_write(t->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
 	if (n > 0)
 		return n;
@@ -248,6 +334,10 @@ void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server)
 		SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	else
 		SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+	/* Clients' connections carry the large responses; a pooled upstream
+	 * connection's writes are requests, and its session does not flush
+	 * unsent bytes (transport_flush). */
+	t->stage_writes = server;
 	if (server)
 		SSL_set_accept_state(ssl);
 	else
