@@ -56,19 +56,77 @@ static const struct slice hop_by_hop[] = {
 };
 #undef HOP
 
+static bool fixed_hop_by_hop(struct slice name)
+{
+	for (size_t i = 0; i < sizeof hop_by_hop / sizeof hop_by_hop[0]; i++) {
+		if (slice_eq_nocase(name, hop_by_hop[i]))
+			return true;
+	}
+	return false;
+}
+
+static bool is_connection(struct slice name)
+{
+	static const struct slice connection = { "connection", 10 };
+	return slice_eq_nocase(name, connection);
+}
+
 bool http_header_is_hop_by_hop(struct slice name, const struct http_header *headers,
 			       size_t count)
 {
 	if (name.len == 0)
 		return false;
-	for (size_t i = 0; i < sizeof hop_by_hop / sizeof hop_by_hop[0]; i++) {
-		if (slice_eq_nocase(name, hop_by_hop[i]))
+	if (fixed_hop_by_hop(name))
+		return true;
+	for (size_t i = 0; i < count; i++) {
+		if (is_connection(headers[i].name) && list_has(headers[i].value, name))
 			return true;
 	}
-	static const struct slice connection = { "connection", 10 };
-	for (size_t i = 0; i < count; i++) {
-		if (headers[i].name.len == connection.len && slice_eq_nocase(headers[i].name, connection) &&
-		    list_has(headers[i].value, name))
+	return false;
+}
+
+void http_conn_options_init(struct http_conn_options *o, const struct http_header *headers,
+			    size_t count)
+{
+	o->count = 0;
+	o->many = false;
+	o->headers = headers;
+	o->header_count = count;
+	for (size_t i = 0; i < count && !o->many; i++) {
+		if (!is_connection(headers[i].name))
+			continue;
+		struct slice v = headers[i].value;
+		size_t p = 0;
+		while (p <= v.len && !o->many) {
+			size_t s = p;
+			while (p < v.len && v.ptr[p] != ',')
+				p++;
+			size_t e = p;
+			while (s < e && http_is_ows((unsigned char)v.ptr[s]))
+				s++;
+			while (e > s && http_is_ows((unsigned char)v.ptr[e - 1]))
+				e--;
+			if (e > s) {
+				if (o->count == HTTP_CONN_OPTIONS_MAX)
+					o->many = true;
+				else
+					o->token[o->count++] = slice_make(v.ptr + s, e - s);
+			}
+			p++;
+		}
+	}
+}
+
+bool http_hop_by_hop(struct slice name, const struct http_conn_options *o)
+{
+	if (name.len == 0)
+		return false;
+	if (o->many)
+		return http_header_is_hop_by_hop(name, o->headers, o->header_count);
+	if (fixed_hop_by_hop(name))
+		return true;
+	for (size_t i = 0; i < o->count; i++) {
+		if (slice_eq_nocase(name, o->token[i]))
 			return true;
 	}
 	return false;

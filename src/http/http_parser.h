@@ -108,6 +108,22 @@ bool http_list_has_token(struct slice value, const char *token);
 bool http_header_is_hop_by_hop(struct slice name, const struct http_header *headers,
 			       size_t count);
 
+/* The connection options of a message (the tokens of its Connection
+ * headers), gathered once for asking about each of its headers. Borrows
+ * headers. */
+#define HTTP_CONN_OPTIONS_MAX 8
+struct http_conn_options {
+	size_t count;
+	bool many;                      /* more than fit: look in the headers */
+	struct slice token[HTTP_CONN_OPTIONS_MAX];
+	const struct http_header *headers;
+	size_t header_count;
+};
+void http_conn_options_init(struct http_conn_options *o, const struct http_header *headers,
+			    size_t count);
+/* http_header_is_hop_by_hop for the message o was made from. */
+bool http_hop_by_hop(struct slice name, const struct http_conn_options *o);
+
 /* The reason phrase for a status code ("OK", "Bad Gateway", ...). */
 const char *http_status_reason(int status);
 

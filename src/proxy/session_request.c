@@ -62,9 +62,11 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 	if (req->host.len)
 		ok = ok && buf_append_str(out, "Host: ") && buf_append(out, req->host.ptr, req->host.len) &&
 		     buf_append(out, "\r\n", 2);
+	struct http_conn_options conn;
+	http_conn_options_init(&conn, req->headers, req->header_count);
 	for (size_t i = 0; ok && i < req->header_count; i++) {
 		const struct http_header *h = &req->headers[i];
-		if (http_header_is_hop_by_hop(h->name, req->headers, req->header_count) ||
+		if (http_hop_by_hop(h->name, &conn) ||
 		    header_is_replaced(h->name))
 			continue;
 		if (s->pw->role->drop_header && s->pw->role->drop_header(s, h->name))

@@ -29,9 +29,11 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
 		  (r->reason.len ? buf_append(out, r->reason.ptr, r->reason.len)
 				 : buf_append_str(out, http_status_reason(r->status))) &&
 		  buf_append(out, "\r\n", 2);
+	struct http_conn_options conn;
+	http_conn_options_init(&conn, r->headers, r->header_count);
 	for (size_t i = 0; ok && i < r->header_count; i++) {
 		const struct http_header *h = &r->headers[i];
-		if (http_header_is_hop_by_hop(h->name, r->headers, r->header_count))
+		if (http_hop_by_hop(h->name, &conn))
 			continue;
 		/* Framing is ours, except a bodiless response's Content-Length,
 		 * which describes the resource (HEAD, 304). */

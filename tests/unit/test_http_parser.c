@@ -533,6 +533,39 @@ TEST(http_parser_hop_by_hop)
 	CHECK(!http_header_is_hop_by_hop(SLICE_LIT("TE2"), h, 3));
 }
 
+/* The gathered connection options answer as the headers do, also with more
+ * options than the set holds. */
+TEST(http_parser_conn_options_agree)
+{
+	const struct http_header few[] = {
+		{ SLICE_LIT("Connection"), SLICE_LIT(" X-Secret ,, keep-alive") },
+		{ SLICE_LIT("Host"), SLICE_LIT("a") },
+		{ SLICE_LIT("CONNECTION"), SLICE_LIT("close") },
+	};
+	const struct http_header many[] = {
+		{ SLICE_LIT("Connection"), SLICE_LIT("a1, a2, a3, a4, a5, a6, a7, a8, a9, a10") },
+	};
+	static const char *const names[] = {
+		"x-secret", "Keep-Alive", "close", "Close", "Host", "a1", "a8", "a9", "A10", "a11",
+		"TE", "X-Secre", "",
+	};
+	struct http_conn_options o;
+	for (int set = 0; set < 2; set++) {
+		const struct http_header *h = set ? many : few;
+		size_t n = set ? 1 : 3;
+		http_conn_options_init(&o, h, n);
+		CHECK(o.many == (set == 1));
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+			struct slice name = slice_from_cstr(names[i]);
+			CHECK(http_hop_by_hop(name, &o) == http_header_is_hop_by_hop(name, h, n));
+		}
+	}
+	http_conn_options_init(&o, few, 3);
+	CHECK(http_hop_by_hop(SLICE_LIT("close"), &o));
+	CHECK(!http_hop_by_hop(SLICE_LIT("Host"), &o));
+	CHECK_EQ_INT(o.count, 3);
+}
+
 TEST(http_parser_status_reason)
 {
 	CHECK_STR(http_status_reason(200), "OK");
