@@ -133,6 +133,62 @@ def _efficiency_table(run, scs, st):
     return t.lines
 
 
+def _per_cpu(runs):
+    cpu = _med(runs, "server_pct")
+    return _med(runs, "rps") / (cpu / 100.0) if cpu else None
+
+
+def _best_peer(values, higher_better):
+    peers = [values[p] for p in PEERS if values.get(p)]
+    if not peers:
+        return None
+    return max(peers) if higher_better else min(peers)
+
+
+def _goals_table(run, scs, st, ceiling):
+    """pullgate's goals, each judged from this run: per core (per server
+    CPU-second) at least 1.3x the better peer in every throughput scenario;
+    full mutual-TLS handshakes within 15% of the crypto ceiling; at most
+    16 KiB per idle TLS connection and less than either peer; p99 latency no
+    worse than the better peer."""
+    if "pullgate" not in st.systems:
+        return []
+    rows = [_row(["goal", "scenario", "measured", "met"]), _row(["---"] * 4)]
+
+    def add(goal, scenario, measured, met):
+        rows.append(_row([goal, scenario, measured, "yes" if met else "**no**"]))
+    for sc in scs:
+        per = run.results.get(sc.key, {})
+        if "pullgate" not in per:
+            continue
+        if sc.latency:
+            vals = {n: _med(r, "p99_ms") for n, r in per.items()}
+            best = _best_peer(vals, False)
+            if best and vals["pullgate"]:
+                add("p99 no worse than the better peer", "%s: %s" % (sc.role, sc.label),
+                    "%.2f ms vs %.2f ms" % (vals["pullgate"], best), vals["pullgate"] <= best)
+            continue
+        vals = {n: _per_cpu(r) for n, r in per.items()}
+        best = _best_peer(vals, True)
+        if best and vals["pullgate"]:
+            ratio = vals["pullgate"] / best
+            add(">= 1.3x the better peer per core", "%s: %s" % (sc.role, sc.label),
+                "%.2fx" % ratio, ratio >= 1.3)
+        if sc.close and not sc.resume and ceiling.get("full_hs"):
+            pct = 100.0 * _med(per["pullgate"], "rps") / ceiling["full_hs"]
+            add("full handshakes within 15% of the crypto ceiling", "%s: %s" % (sc.role, sc.label),
+                "%.0f%% of %s/s" % (pct, "{:,.0f}".format(ceiling["full_hs"])), pct >= 85)
+    for role in ("guard", "edge"):
+        idle = {n: run.idle[(role, n)][0] for n in st.systems if (role, n) in run.idle}
+        if "pullgate" in idle:
+            peers = [idle[p] for p in PEERS if p in idle]
+            met = idle["pullgate"] <= 16 and all(idle["pullgate"] < p for p in peers)
+            add("<= 16 KiB per idle TLS connection, below both peers", role,
+                "%.1f KiB (peers %s)" % (idle["pullgate"], ", ".join("%.1f" % p for p in peers)),
+                met)
+    return rows
+
+
 def _load_table(run, scs, st):
     lines = [_row(["scenario"] + ["%s: wrk / core %d / other on core %d" % (NAMES[s], st.client_cpu,
                                                                           st.server_cpu)
@@ -239,6 +295,11 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
                       "{:,.0f}".format(ceiling["full_hs"])]),
                 _row(["⇒ resumed handshakes, server side (2 X25519, no signature)",
                       "{:,.0f}".format(ceiling["resumed_hs"])]), ""]
+    goals = _goals_table(run, scs, st, ceiling)
+    if goals:
+        out += ["## Goals", "",
+                "Judged from this run. Per core means per server CPU-second (the table below), "
+                "which stays fair when the load side limits a run.", ""] + goals + [""]
     titles = {"guard": "Guard role: mutual TLS in front of the origin (client presents a certificate)",
               "edge": "Edge role: visitors over TLS, pulls over pooled mutual TLS to a guard"}
     for role in ("guard", "edge"):
