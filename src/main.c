@@ -1,4 +1,5 @@
 /* pullgate: subcommand dispatch only. */
+#include <malloc.h>
 #include <stdio.h>
 #include <openssl/opensslv.h>
 #include <string.h>
@@ -67,6 +68,10 @@ int main(int argc, char **argv)
 		/* Before any certificate is parsed (see tls/key_decode.c); without
 		 * it the roles work the same, only slower. */
 		key_decode_install();
+		/* Request buffers freed under load stay with the allocator rather
+		 * than go back to the kernel and fault in again for the next
+		 * request (about one page fault per request otherwise). */
+		mallopt(M_TRIM_THRESHOLD, 64 << 20);
 		return cmd[0] == 'g' ? guard_main(argc - 1, argv + 1) : edge_main(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "check") == 0)

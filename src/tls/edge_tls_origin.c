@@ -123,6 +123,9 @@ static bool ctx_add(struct edge_tls *set, const struct edge_origin_ctx *key,
 		snprintf(err, errlen, "origin TLS: cannot set up: %s", why ? why : "unknown error");
 		goto fail;
 	}
+	/* With read-ahead, one recv takes in up to this much of a response:
+	 * several records of a large body (OpenSSL's default is one). */
+	SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
 	/* The pool keeps sessions itself; this makes OpenSSL put TLS 1.3
 	 * tickets on the SSL_SESSION that SSL_get1_session returns. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
