@@ -71,7 +71,7 @@ static bool cur_lit(struct date_cur *c, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	if (c->left < n || strncasecmp(c->p, lit, n) != 0)
+	if (c->left < n || !slice_eq_nocase(slice_make(c->p, n), slice_make(lit, n)))
 		return false;
 	c->p += n;
 	c->left -= n;

@@ -105,6 +105,28 @@ bool buf_append_str(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+bool buf_append_field(struct buf *b, const char *name, size_t name_len, const char *value,
+		      size_t value_len)
+{
+	size_t n = name_len + value_len + 4;
+	if (buf_tail(b) < n) {
+		if (buf_space(b) < n)
+			return false;
+		buf_compact(b);
+	}
+	char *p = b->data + b->end;
+	memcpy(p, name, name_len);
+	p += name_len;
+	*p++ = ':';
+	*p++ = ' ';
+	memcpy(p, value, value_len);
+	p += value_len;
+	*p++ = '\r';
+	*p = '\n';
+	b->end += n;
+	return true;
+}
+
 bool buf_append_u64(struct buf *b, uint64_t v)
 {
 	char tmp[20];

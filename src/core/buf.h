@@ -35,6 +35,9 @@ bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 /* v in decimal; the per-request heads use this and buf_append rather than
  * buf_printf, whose formatting showed in profiles. */
 bool buf_append_u64(struct buf *b, uint64_t v);
+/* "name: value\r\n" in one step. */
+bool buf_append_field(struct buf *b, const char *name, size_t name_len, const char *value,
+		      size_t value_len);
 bool buf_append_i64(struct buf *b, int64_t v);
 
 static inline size_t buf_len(const struct buf *b) { return b->end - b->start; }

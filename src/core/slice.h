@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
 struct slice {
 	const char *ptr;
@@ -32,10 +31,22 @@ static inline bool slice_eq(struct slice a, struct slice b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-/* ASCII case-insensitive comparison, as header names and tokens need. */
+/* ASCII case-insensitive comparison, as header names and tokens need.
+ * Inline rather than strncasecmp: header names are short and compared
+ * many times per request, and the library call (locale-aware) cost more
+ * than the comparison. */
 static inline bool slice_eq_nocase(struct slice a, struct slice b)
 {
-	return a.len == b.len && (a.len == 0 || strncasecmp(a.ptr, b.ptr, a.len) == 0);
+	if (a.len != b.len)
+		return false;
+	for (size_t i = 0; i < a.len; i++) {
+		unsigned char x = (unsigned char)a.ptr[i], y = (unsigned char)b.ptr[i];
+		if (x == y)
+			continue;
+		if ((x ^ y) != 0x20 || (unsigned char)((x | 0x20) - 'a') > 'z' - 'a')
+			return false;
+	}
+	return true;
 }
 
 static inline bool slice_eq_cstr_nocase(struct slice a, const char *s)

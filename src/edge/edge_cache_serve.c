@@ -101,8 +101,7 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 			const struct http_header *h = &head.headers[i];
 			if (status == 304 && !kept_in_304(h->name))
 				continue;
-			ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
-			     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
+			ok = buf_append_field(out, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
 		}
 	}
 	uint64_t body = 0;

@@ -73,8 +73,7 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 			continue;
 		if (slice_eq_cstr_nocase(h->name, "x-forwarded-for"))
 			continue; /* written once below */
-		ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
-		     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
+		ok = buf_append_field(out, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
 	}
 	/* The chain the client reported (over any number of lines), then it. */
 	ok = ok && buf_append_str(out, "X-Forwarded-For: ");

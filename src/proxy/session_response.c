@@ -40,8 +40,7 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
 		if (header_is_framing(h->name) &&
 		    !(r->body == HTTP_BODY_NONE && slice_eq_cstr_nocase(h->name, "content-length")))
 			continue;
-		ok = buf_append(out, h->name.ptr, h->name.len) && buf_append(out, ": ", 2) &&
-		     buf_append(out, h->value.ptr, h->value.len) && buf_append(out, "\r\n", 2);
+		ok = buf_append_field(out, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
 	}
 	if (ok && r->body == HTTP_BODY_LENGTH)
 		ok = buf_append_str(out, "Content-Length: ") &&

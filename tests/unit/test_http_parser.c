@@ -587,3 +587,17 @@ TEST(http_parser_status_reason)
 	CHECK_STR(http_status_reason(599), "Unknown");
 	CHECK_STR(http_status_reason(0), "Unknown");
 }
+
+/* Header names compare without case, for ASCII letters only. */
+TEST(slice_eq_nocase_ascii_letters_only)
+{
+	CHECK(slice_eq_nocase(SLICE_LIT("Content-Length"), SLICE_LIT("content-LENGTH")));
+	CHECK(slice_eq_nocase(SLICE_LIT(""), SLICE_LIT("")));
+	CHECK(!slice_eq_nocase(SLICE_LIT("ab"), SLICE_LIT("abc")));
+	CHECK(!slice_eq_nocase(SLICE_LIT("@"), SLICE_LIT("`")));   /* 0x40, 0x60 */
+	CHECK(!slice_eq_nocase(SLICE_LIT("["), SLICE_LIT("{")));   /* 0x5b, 0x7b */
+	CHECK(!slice_eq_nocase(SLICE_LIT("\xc1"), SLICE_LIT("\xe1")));
+	CHECK(!slice_eq_nocase(SLICE_LIT("x-a"), SLICE_LIT("x\ra")));
+	CHECK(slice_eq_nocase(SLICE_LIT("Z"), SLICE_LIT("z")));
+	CHECK(!slice_eq_nocase(SLICE_LIT("z"), SLICE_LIT("Y")));
+}
