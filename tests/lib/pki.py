@@ -65,9 +65,11 @@ class Pki:
         return Ca(cert, key, cn)
 
     def issue(self, kind, name, cn, ca=None, self_signed=False, dns=(), ips=(),
-              days=None, start=None, chain=False, force=False):
+              days=None, start=None, chain=False, force=False, key_type=None):
         cert, key = self.path(name + ".pem"), self.path(name + ".key")
         args = ["issue", kind, "--cert", cert, "--key", key, "--cn", cn]
+        if key_type:
+            args += ["--key-type", key_type]
         if self_signed:
             args.append("--self-signed")
         else:
