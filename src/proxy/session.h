@@ -26,6 +26,8 @@
  * body moves in few reads and leaves in sends of several TLS records. */
 #define SESSION_IO_BUF (32 * 1024)
 #define SESSION_OUT_BUF (64 * 1024)
+/* The copy of a forwarded head kept to send it again on a new connection. */
+#define RETRY_HEAD_BUF (8 * 1024)
 #include "tls/transport.h"
 
 struct proxy_session;

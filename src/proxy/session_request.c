@@ -161,9 +161,12 @@ int session_start_request(struct proxy_session *s, size_t head_len)
 	if (!session_forward_head(s, head_len))
 		return 0;
 	if (s->req_idempotent) {
+		/* A fixed size for the common head, so that the worker's buffer
+		 * cache can hand the same block back for every request. */
+		size_t need = buf_len(&s->uout);
 		buf_free(&s->retry_head);
-		if (buf_ensure(&s->retry_head, buf_len(&s->uout)))
-			buf_append(&s->retry_head, buf_rd(&s->uout), buf_len(&s->uout));
+		if (buf_ensure(&s->retry_head, need <= RETRY_HEAD_BUF ? RETRY_HEAD_BUF : need))
+			buf_append(&s->retry_head, buf_rd(&s->uout), need);
 	}
 	body_pump_init(&s->req_body, req->body, req->content_length, req->body == HTTP_BODY_CHUNKED);
 	bool expect = req->expect_continue && req->body != HTTP_BODY_NONE;
