@@ -127,15 +127,33 @@ bool buf_append_field(struct buf *b, const char *name, size_t name_len, const ch
 	return true;
 }
 
+bool buf_append_field_str(struct buf *b, const char *name, const char *value)
+{
+	return buf_append_field(b, name, strlen(name), value, strlen(value));
+}
+
+/* v's decimal digits, ending at end; returns where they start. */
+static char *u64_digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+bool buf_append_field_u64(struct buf *b, const char *name, uint64_t v)
+{
+	char tmp[20];
+	char *p = u64_digits(v, tmp + sizeof tmp);
+	return buf_append_field(b, name, strlen(name), p, (size_t)(tmp + sizeof tmp - p));
+}
+
 bool buf_append_u64(struct buf *b, uint64_t v)
 {
 	char tmp[20];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return buf_append(b, tmp + i, sizeof tmp - i);
+	char *p = u64_digits(v, tmp + sizeof tmp);
+	return buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 bool buf_append_i64(struct buf *b, int64_t v)

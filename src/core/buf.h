@@ -32,13 +32,15 @@ void buf_compact(struct buf *b);
 bool buf_append(struct buf *b, const void *p, size_t n);
 bool buf_append_str(struct buf *b, const char *s);
 bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* v in decimal; the per-request heads use this and buf_append rather than
- * buf_printf, whose formatting showed in profiles. */
+/* Numbers in decimal, and header lines ("name: value\r\n") in one step:
+ * the per-request heads use these rather than buf_printf, whose formatting
+ * showed in profiles. */
 bool buf_append_u64(struct buf *b, uint64_t v);
-/* "name: value\r\n" in one step. */
+bool buf_append_i64(struct buf *b, int64_t v);
 bool buf_append_field(struct buf *b, const char *name, size_t name_len, const char *value,
 		      size_t value_len);
-bool buf_append_i64(struct buf *b, int64_t v);
+bool buf_append_field_str(struct buf *b, const char *name, const char *value);
+bool buf_append_field_u64(struct buf *b, const char *name, uint64_t v);
 
 static inline size_t buf_len(const struct buf *b) { return b->end - b->start; }
 static inline char *buf_rd(const struct buf *b) { return b->data + b->start; }

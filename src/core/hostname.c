@@ -1,24 +1,12 @@
 /*
  * hostname: DNS name patterns for SNI, Host headers and pins. Names are
- * compared byte by byte with ASCII case folding (never strncasecmp, which
- * would stop at an embedded NUL and let "a\0evil" equal "a").
+ * compared byte by byte with ASCII case folding (slice_eq_nocase; never
+ * strncasecmp, which would stop at an embedded NUL and let "a\0evil"
+ * equal "a").
  */
 #include "core/hostname.h"
 
 #include <string.h>
-
-static char ascii_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool bytes_eq_nocase(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ascii_lower(a[i]) != ascii_lower(b[i]))
-			return false;
-	return true;
-}
 
 static struct slice strip_trailing_dot(struct slice s)
 {
@@ -45,9 +33,9 @@ bool hostname_matches(const char *pattern, struct slice name)
 		size_t label_len = name.len - suffix.len;
 		if (memchr(name.ptr, '.', label_len))
 			return false;
-		return bytes_eq_nocase(name.ptr + label_len, suffix.ptr, suffix.len);
+		return slice_eq_nocase(slice_make(name.ptr + label_len, suffix.len), suffix);
 	}
-	return pat.len == name.len && bytes_eq_nocase(pat.ptr, name.ptr, name.len);
+	return slice_eq_nocase(pat, name);
 }
 
 struct slice hostname_from_host_header(struct slice host)

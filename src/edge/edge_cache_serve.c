@@ -55,8 +55,7 @@ bool edge_cache_status_headers(struct edge_cache_req *cr, struct buf *out, int64
 		ok = buf_append_str(out, "; detail=") && buf_append_str(out, cr->detail);
 	ok = ok && buf_append(out, "\r\n", 2);
 	if (ok && conf->cf_cache_status && cr->cf)
-		ok = buf_append_str(out, "CF-Cache-Status: ") && buf_append_str(out, cr->cf) &&
-		     buf_append(out, "\r\n", 2);
+		ok = buf_append_field_str(out, "CF-Cache-Status", cr->cf);
 	return ok;
 }
 
@@ -114,15 +113,13 @@ int edge_cache_serve(struct proxy_session *s, struct edge_cache_req *cr, struct 
 		ok = buf_printf(out, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n", (unsigned long long)len);
 	} else if (ok && status != 304 && status != 204) {
 		body = len;
-		ok = buf_append_str(out, "Content-Length: ") && buf_append_u64(out, len) &&
-		     buf_append(out, "\r\n", 2);
+		ok = buf_append_field_u64(out, "Content-Length", len);
 	}
 	/* The stored head may say it already (it is sent as stored). */
 	if (ok && status == 200 && obj->meta.status == 200 &&
 	    !http_find_header(head.headers, head.header_count, "accept-ranges"))
 		ok = buf_append_str(out, "Accept-Ranges: bytes\r\n");
-	ok = ok && buf_append_str(out, "Age: ") && buf_append_i64(out, age < 0 ? 0 : age) &&
-	     buf_append(out, "\r\n", 2);
+	ok = ok && buf_append_field_u64(out, "Age", age < 0 ? 0 : (uint64_t)age);
 	ok = ok && edge_cache_status_headers(cr, out, ttl, hit);
 	if (ok && s->close_after)
 		ok = buf_append_str(out, "Connection: close\r\n");

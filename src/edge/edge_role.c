@@ -94,8 +94,10 @@ static int edge_check_request(struct proxy_session *s, const struct http_request
 		}
 		free(s->location);
 		if (asprintf(&s->location, "https://%.*s%s%.*s", (int)host.len, host.ptr, port,
-			     (int)path.len, path.ptr) < 0)
-			s->location = NULL; /* the redirect goes out without Location */
+			     (int)path.len, path.ptr) < 0) {
+			s->location = NULL;
+			return 500; /* out of memory: no redirect without its Location */
+		}
 		return 301;
 	}
 	ec->record = rec;
@@ -118,8 +120,7 @@ static bool edge_drop_header(struct proxy_session *s, struct slice name)
 static bool edge_add_headers(struct proxy_session *s, struct buf *out)
 {
 	const char *ip_header = conf_of(s)->connecting_ip_header;
-	return (!ip_header || (buf_append_str(out, ip_header) && buf_append(out, ": ", 2) &&
-			       buf_append_str(out, s->peer_ip) && buf_append(out, "\r\n", 2))) &&
+	return (!ip_header || buf_append_field_str(out, ip_header, s->peer_ip)) &&
 	       edge_cache_add_headers(s, out);
 }
 

@@ -17,26 +17,35 @@ const struct http_header *http_find_header(const struct http_header *headers, si
 	return NULL;
 }
 
+/* The next element of a comma-separated list value, OWS trimmed (possibly
+ * empty), from *pos on; false past the end. Start with *pos = 0. */
+static bool list_next(struct slice value, size_t *pos, struct slice *elem)
+{
+	size_t i = *pos;
+	if (value.len == 0 || i > value.len)
+		return false;
+	size_t s = i;
+	while (i < value.len && value.ptr[i] != ',')
+		i++;
+	size_t e = i;
+	while (s < e && http_is_ows((unsigned char)value.ptr[s]))
+		s++;
+	while (e > s && http_is_ows((unsigned char)value.ptr[e - 1]))
+		e--;
+	*elem = slice_make(value.ptr + s, e - s);
+	*pos = i + 1;
+	return true;
+}
+
 /* Elements are split at commas and compared whole, parameters included:
  * "close" matches "close" only, never "close;x" or "closed". */
 static bool list_has(struct slice value, struct slice token)
 {
-	size_t i = 0;
-
-	if (value.len == 0)
-		return false;
-	while (i <= value.len) {
-		size_t s = i;
-		while (i < value.len && value.ptr[i] != ',')
-			i++;
-		size_t e = i;
-		while (s < e && http_is_ows((unsigned char)value.ptr[s]))
-			s++;
-		while (e > s && http_is_ows((unsigned char)value.ptr[e - 1]))
-			e--;
-		if (slice_eq_nocase(slice_make(value.ptr + s, e - s), token))
+	size_t pos = 0;
+	struct slice elem;
+	while (list_next(value, &pos, &elem)) {
+		if (slice_eq_nocase(elem, token))
 			return true;
-		i++;
 	}
 	return false;
 }
@@ -95,24 +104,15 @@ void http_conn_options_init(struct http_conn_options *o, const struct http_heade
 	for (size_t i = 0; i < count && !o->many; i++) {
 		if (!is_connection(headers[i].name))
 			continue;
-		struct slice v = headers[i].value;
-		size_t p = 0;
-		while (p <= v.len && !o->many) {
-			size_t s = p;
-			while (p < v.len && v.ptr[p] != ',')
-				p++;
-			size_t e = p;
-			while (s < e && http_is_ows((unsigned char)v.ptr[s]))
-				s++;
-			while (e > s && http_is_ows((unsigned char)v.ptr[e - 1]))
-				e--;
-			if (e > s) {
-				if (o->count == HTTP_CONN_OPTIONS_MAX)
-					o->many = true;
-				else
-					o->token[o->count++] = slice_make(v.ptr + s, e - s);
-			}
-			p++;
+		size_t pos = 0;
+		struct slice elem;
+		while (!o->many && list_next(headers[i].value, &pos, &elem)) {
+			if (elem.len == 0)
+				continue;
+			if (o->count == HTTP_CONN_OPTIONS_MAX)
+				o->many = true;
+			else
+				o->token[o->count++] = elem;
 		}
 	}
 }

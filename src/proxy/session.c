@@ -318,8 +318,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 	}
 	bool ok = buf_printf(&s->cout, "HTTP/1.1 %d %s\r\n", status, phrase);
 	if (ok && s->location)
-		ok = buf_append_str(&s->cout, "Location: ") && buf_append_str(&s->cout, s->location) &&
-		     buf_append(&s->cout, "\r\n", 2);
+		ok = buf_append_field_str(&s->cout, "Location", s->location);
 	free(s->location);
 	s->location = NULL;
 	if (ok && s->pw->role->response_headers)

@@ -20,6 +20,7 @@
 #include "proxy/access_log.h"
 #include "proxy/body_pump.h"
 #include "proxy/upstream.h"
+#include "tls/transport.h"
 
 /* Buffer sizes of a request in flight (an idle connection holds none): the
  * request direction, and the response direction, which is larger so that a
@@ -28,7 +29,6 @@
 #define SESSION_OUT_BUF (64 * 1024)
 /* The copy of a forwarded head kept to send it again on a new connection. */
 #define RETRY_HEAD_BUF (8 * 1024)
-#include "tls/transport.h"
 
 struct proxy_session;
 

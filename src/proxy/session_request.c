@@ -8,7 +8,6 @@
 #include "core/log.h"
 #include "proxy/session.h"
 
-
 static bool method_is_idempotent(enum http_method m)
 {
 	return m == HTTP_METHOD_GET || m == HTTP_METHOD_HEAD || m == HTTP_METHOD_OPTIONS;
@@ -84,18 +83,15 @@ bool session_forward_head(struct proxy_session *s, size_t head_len)
 	}
 	ok = ok && buf_append_str(out, s->peer_ip) && buf_append(out, "\r\n", 2);
 	if (ok && s->scheme)
-		ok = buf_append_str(out, "X-Forwarded-Proto: ") && buf_append_str(out, s->scheme) &&
-		     buf_append(out, "\r\n", 2);
+		ok = buf_append_field_str(out, "X-Forwarded-Proto", s->scheme);
 	if (ok && s->pw->via)
-		ok = buf_append_str(out, "Via: ") && buf_append_str(out, s->pw->via) &&
-		     buf_append(out, "\r\n", 2);
+		ok = buf_append_field_str(out, "Via", s->pw->via);
 	if (ok && req->body == HTTP_BODY_CHUNKED)
 		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
 	else if (ok && (req->body == HTTP_BODY_LENGTH ||
 			http_find_header(req->headers, req->header_count, "content-length")))
-		ok = buf_append_str(out, "Content-Length: ") &&
-		     buf_append_u64(out, req->body == HTTP_BODY_LENGTH ? req->content_length : 0) &&
-		     buf_append(out, "\r\n", 2);
+		ok = buf_append_field_u64(out, "Content-Length",
+					  req->body == HTTP_BODY_LENGTH ? req->content_length : 0);
 	if (ok && s->pw->role->add_headers)
 		ok = s->pw->role->add_headers(s, out);
 	ok = ok && buf_append(out, "\r\n", 2);

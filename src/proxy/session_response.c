@@ -43,8 +43,7 @@ static bool write_client_head(struct proxy_session *s, bool out_chunked)
 		ok = buf_append_field(out, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
 	}
 	if (ok && r->body == HTTP_BODY_LENGTH)
-		ok = buf_append_str(out, "Content-Length: ") &&
-		     buf_append_u64(out, r->content_length) && buf_append(out, "\r\n", 2);
+		ok = buf_append_field_u64(out, "Content-Length", r->content_length);
 	if (ok && out_chunked)
 		ok = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
 	if (ok && s->pw->role->response_headers)

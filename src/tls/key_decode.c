@@ -10,8 +10,9 @@
  * each ticket it accepts, so that walk was a third of a full handshake
  * and half of a resumed one. x509_pubkey_decode takes the built-in
  * (legacy) decoder for a key type that an ENGINE has registered a key
- * method for; registering the built-in EC method that way gives the same
- * key, decoded and checked by the same code, without the walk.
+ * method for; registering the built-in EC, RSA and Ed25519 methods that way
+ * gives the same keys, decoded and checked by the same code, without the
+ * walk.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "tls/key_decode.h"

@@ -33,28 +33,38 @@ bool transport_can_write(const struct transport *t)
 	return t->writable;
 }
 
+ssize_t transport_send_some(struct transport *t, const void *p, size_t len)
+{
+	for (;;) {
+		ssize_t n = send(t->fd, p, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			t->writable = false;
+			return 0;
+		}
+		t->sys_errno = errno;
+		return TRANSPORT_ERROR;
+	}
+}
+
 int transport_flush(struct transport *t)
 {
 	while (t->unsent) {
-		ssize_t n = send(t->fd, t->unsent + t->unsent_off, t->unsent_len - t->unsent_off,
-				 MSG_NOSIGNAL);
-		if (n > 0) {
-			t->unsent_off += (size_t)n;
-			if (t->unsent_off == t->unsent_len) {
-				free(t->unsent);
-				t->unsent = NULL;
-				t->unsent_len = t->unsent_off = 0;
-			}
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			t->writable = false;
+		ssize_t n = transport_send_some(t, t->unsent + t->unsent_off,
+						t->unsent_len - t->unsent_off);
+		if (n < 0)
+			return TRANSPORT_ERROR;
+		if (n == 0)
 			return TRANSPORT_AGAIN;
+		t->unsent_off += (size_t)n;
+		if (t->unsent_off == t->unsent_len) {
+			free(t->unsent);
+			t->unsent = NULL;
+			t->unsent_len = t->unsent_off = 0;
 		}
-		t->sys_errno = n < 0 ? errno : EPIPE;
-		return TRANSPORT_ERROR;
 	}
 	return 1;
 }
@@ -122,19 +132,8 @@ static ssize_t plain_read(struct transport *t, void *buf, size_t len)
 
 static ssize_t plain_write(struct transport *t, const void *buf, size_t len)
 {
-	for (;;) {
-		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			t->writable = false;
-			return TRANSPORT_AGAIN;
-		}
-		t->sys_errno = errno;
-		return TRANSPORT_ERROR;
-	}
+	ssize_t n = transport_send_some(t, buf, len);
+	return n == 0 && len ? TRANSPORT_AGAIN : n;
 }
 
 static void plain_shutdown(struct transport *t) { shutdown(t->fd, SHUT_WR); }

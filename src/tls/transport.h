@@ -74,6 +74,9 @@ static inline void transport_shutdown(struct transport *t) { t->ops->shutdown(t)
 /* Whether bytes a write accepted still wait for the socket: the output is
  * not out (nor may a shutdown follow) until transport_flush says so. */
 static inline bool transport_unsent(const struct transport *t) { return t->unsent != NULL; }
+/* send(2) of what the socket takes of p[0..len): the count (0 when it is
+ * full, which clears writable) or TRANSPORT_ERROR with sys_errno set. */
+ssize_t transport_send_some(struct transport *t, const void *p, size_t len);
 /* Sends what waits: 1 when nothing is left, TRANSPORT_AGAIN, TRANSPORT_ERROR. */
 int transport_flush(struct transport *t);
 /* Keeps p[0..n) as unsent bytes (after any already kept); false when out

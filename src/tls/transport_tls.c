@@ -219,19 +219,12 @@ static bool stage_send(struct transport *t)
 {
 	size_t off = 0;
 	while (off < stage.len) {
-		ssize_t n = send(t->fd, stage.data + off, stage.len - off, MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			t->writable = false;
-			break;
-		}
-		t->sys_errno = n < 0 ? errno : EPIPE;
-		return false;
+		ssize_t n = transport_send_some(t, stage.data + off, stage.len - off);
+		if (n < 0)
+			return false;
+		if (n == 0)
+			break; /* the socket is full */
+		off += (size_t)n;
 	}
 	if (off < stage.len && !transport_keep_unsent(t, stage.data + off, stage.len - off)) {
 		t->sys_errno = ENOMEM;
