@@ -82,7 +82,7 @@ test: build/san/pullgate build/san/unit-tests
 
 # The threads (reloads, cache fills across workers, metrics scrapes) under
 # ThreadSanitizer: the end-to-end tests that exercise them.
-TSAN_TESTS := tests/e2e/test_ops_reload_under_load.py tests/e2e/test_ops_upgrade.py \
+TSAN_TESTS := tests/e2e/test_ops_reload_under_load.py tests/e2e/test_ops_reload_first_handshakes.py tests/e2e/test_ops_upgrade.py \
 	tests/e2e/test_cache_collapsing.py tests/e2e/test_cache_stale.py tests/e2e/test_cache_purge_metrics.py \
 	tests/e2e/test_guard_metrics.py tests/e2e/test_guard_reload.py tests/e2e/test_guard_shutdown.py
 build/tsan/pullgate: $(SRCS) $(GEN) | check-deps

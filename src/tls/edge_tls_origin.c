@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "tls/client_cert_check.h"
 #include "tls/edge_tls_int.h"
+#include "tls/tls_keys.h"
 #include "tls/tls_suites.h"
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -72,8 +73,10 @@ static bool same_cert(const struct cert_files *a, const struct cert_files *b)
 static bool load_bundle(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
 {
 	if (!ca) {
-		if (SSL_CTX_set_default_verify_paths(ctx) == 1)
+		if (SSL_CTX_set_default_verify_paths(ctx) == 1) {
+			tls_store_prime(SSL_CTX_get_cert_store(ctx));
 			return true;
+		}
 		snprintf(err, errlen, "system CA bundle: cannot be loaded");
 		return false;
 	}
@@ -83,8 +86,10 @@ static bool load_bundle(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
 		return false;
 	}
 	fclose(f);
-	if (SSL_CTX_load_verify_file(ctx, ca) == 1)
+	if (SSL_CTX_load_verify_file(ctx, ca) == 1) {
+		tls_store_prime(SSL_CTX_get_cert_store(ctx));
 		return true;
+	}
 	const char *why = ERR_reason_error_string(ERR_peek_last_error());
 	snprintf(err, errlen, "%s: no usable CA certificate: %s", ca, why ? why : "unknown");
 	return false;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ static bool load_chain(SSL_CTX *ctx, const char *path, long long *seconds_left, 
 		snprintf(err, errlen, "%s: expired on %s", path, when);
 		goto out;
 	}
+	tls_cert_prime(leaf);
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 || !SSL_CTX_clear_chain_certs(ctx)) {
 		const char *why = ERR_reason_error_string(ERR_peek_last_error());
 		snprintf(err, errlen, "%s: certificate not usable: %s", path, why ? why : "unknown");
@@ -73,6 +75,7 @@ static bool load_chain(SSL_CTX *ctx, const char *path, long long *seconds_left, 
 	}
 	X509 *ca;
 	while ((ca = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+		tls_cert_prime(ca);
 		if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
 			X509_free(ca);
 			snprintf(err, errlen, "%s: chain certificate not usable", path);
@@ -139,4 +142,20 @@ bool tls_keys_load(SSL_CTX *ctx, const char *cert_path, const char *key_path,
 	 * handshake, and a chain taken from the wrong trust. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	return load_key(ctx, key_path, cert_path, err, errlen);
+}
+
+void tls_cert_prime(X509 *cert)
+{
+	/* Purpose -1 checks nothing; the call exists for its side effect. */
+	(void)X509_check_purpose(cert, -1, 0);
+}
+
+void tls_store_prime(X509_STORE *store)
+{
+	STACK_OF(X509_OBJECT) *objects = X509_STORE_get0_objects(store);
+	for (int i = 0; i < sk_X509_OBJECT_num(objects); i++) {
+		X509 *cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+		if (cert)
+			tls_cert_prime(cert);
+	}
 }

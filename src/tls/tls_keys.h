@@ -18,4 +18,14 @@
 bool tls_keys_load(SSL_CTX *ctx, const char *cert_path, const char *key_path,
 		   long long *seconds_left, char *err, size_t errlen);
 
+/* OpenSSL 3.0 fills a certificate's extension cache (key identifiers, key
+ * usage, basic constraints) on first use under the certificate's own lock,
+ * and later readers use the cached fields without taking it. A certificate
+ * shared by worker threads therefore has its cache filled here, while it is
+ * still private to the thread that loads it. */
+void tls_cert_prime(X509 *cert);
+
+/* tls_cert_prime for every certificate already in store. */
+void tls_store_prime(X509_STORE *store);
+
 #endif

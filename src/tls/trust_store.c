@@ -13,6 +13,7 @@
 
 #include "tls/cert_inventory.h"
 #include "tls/cert_text.h"
+#include "tls/tls_keys.h"
 #include "tls/trust_preset.h"
 
 /* A PEM stream ends cleanly when the last error is "no start line". */
@@ -32,6 +33,7 @@ static bool load_certs(BIO *bio, const char *label, const char *inv_file, bool s
 	X509 *cert;
 	ERR_clear_error();
 	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		tls_cert_prime(cert);
 		if (X509_STORE_add_cert(store, cert) != 1 || !sk_X509_push(anchors, cert)) {
 			X509_free(cert);
 			snprintf(err, errlen, "%s: cannot add certificate", label);
