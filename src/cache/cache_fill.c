@@ -16,9 +16,19 @@ struct cache_fill {
 	unsigned shard;
 };
 
+/* Per shard, so 64 shards remember 512 uncacheable keys; a new mark takes
+ * the slot that expires first. */
+#define UNCACHEABLE_SLOTS 8
+
+struct uncacheable_mark {
+	uint64_t hash;
+	int64_t until; /* 0: free */
+};
+
 struct fill_shard {
 	pthread_mutex_t lock;
 	struct cache_fill *list; /* few fills are in flight at once */
+	struct uncacheable_mark marks[UNCACHEABLE_SLOTS];
 };
 
 struct cache_fills {
@@ -99,14 +109,28 @@ bool cache_fill_try_lead(struct cache_fills *fs, const char *key, size_t len, st
 	return *fill != NULL;
 }
 
+/* The mark for hash in a locked shard, or NULL. */
+static struct uncacheable_mark *find_mark(struct fill_shard *sh, uint64_t h)
+{
+	for (unsigned i = 0; i < UNCACHEABLE_SLOTS; i++)
+		if (sh->marks[i].until && sh->marks[i].hash == h)
+			return &sh->marks[i];
+	return NULL;
+}
+
 enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, size_t len,
-				     struct cache_waiter *w, struct cache_fill **fill)
+				     int64_t now, struct cache_waiter *w, struct cache_fill **fill)
 {
 	*fill = NULL;
 	uint64_t h = cache_key_hash(key, len);
 	unsigned si = (unsigned)(h % fs->count);
 	struct fill_shard *sh = &fs->shards[si];
 	pthread_mutex_lock(&sh->lock);
+	struct uncacheable_mark *m = find_mark(sh, h);
+	if (m && m->until > now) {
+		pthread_mutex_unlock(&sh->lock);
+		return CACHE_FILL_UNCACHEABLE;
+	}
 	struct cache_fill *f = find(sh, key, len);
 	if (f) {
 		w->next = f->waiters;
@@ -117,6 +141,34 @@ enum cache_fill_role cache_fill_join(struct cache_fills *fs, const char *key, si
 	*fill = add(sh, si, h, key, len);
 	pthread_mutex_unlock(&sh->lock);
 	return CACHE_FILL_LEADER;
+}
+
+void cache_fill_mark_uncacheable(struct cache_fills *fs, const char *key, size_t len, int64_t now)
+{
+	uint64_t h = cache_key_hash(key, len);
+	struct fill_shard *sh = &fs->shards[h % fs->count];
+	pthread_mutex_lock(&sh->lock);
+	struct uncacheable_mark *m = find_mark(sh, h);
+	if (!m) {
+		m = &sh->marks[0]; /* free slots have until 0: they go first */
+		for (unsigned i = 1; i < UNCACHEABLE_SLOTS; i++)
+			if (sh->marks[i].until < m->until)
+				m = &sh->marks[i];
+	}
+	m->hash = h;
+	m->until = now + CACHE_FILL_UNCACHEABLE_SECONDS;
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void cache_fill_clear_uncacheable(struct cache_fills *fs, const char *key, size_t len)
+{
+	uint64_t h = cache_key_hash(key, len);
+	struct fill_shard *sh = &fs->shards[h % fs->count];
+	pthread_mutex_lock(&sh->lock);
+	struct uncacheable_mark *m = find_mark(sh, h);
+	if (m)
+		m->until = 0;
+	pthread_mutex_unlock(&sh->lock);
 }
 
 static void wake_on_worker(struct worker *worker, void *arg)

@@ -148,3 +148,17 @@ enum cache_store_verdict cache_storable(enum http_method method, const struct ca
 		return CACHE_NOT_NO_FRESHNESS;
 	return CACHE_STORABLE;
 }
+
+bool cache_verdict_from_response(enum cache_store_verdict v, const struct cache_response_info *resp)
+{
+	switch (v) {
+	case CACHE_STORABLE:
+	case CACHE_NOT_METHOD:
+	case CACHE_NOT_AUTHORIZATION:
+		return false;
+	case CACHE_NOT_NO_STORE:
+		return resp->cc.no_store;
+	default:
+		return true;
+	}
+}

@@ -75,6 +75,11 @@ enum cache_store_verdict cache_storable(enum http_method method, const struct ca
 					bool req_has_authorization, const struct cache_response_info *resp,
 					bool allow_set_cookie);
 
+/* True when verdict v (not CACHE_STORABLE) comes from resp itself, so any
+ * request for the same URL would get it; false when the request caused it
+ * (its method, no-store or Authorization). */
+bool cache_verdict_from_response(enum cache_store_verdict v, const struct cache_response_info *resp);
+
 /* True for the statuses RFC 9110 15.1 calls heuristically cacheable. */
 bool cache_status_heuristic(int status);
 

@@ -239,14 +239,15 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 		w->owner = s;
 		w->wake = waiter_wake;
 		struct cache_fill *fill;
-		if (cache_fill_join(cache->fills, cr->key, cr->key_len, w, &fill) == CACHE_FILL_WAITER) {
+		enum cache_fill_role role = cache_fill_join(cache->fills, cr->key, cr->key_len, now, w, &fill);
+		if (role == CACHE_FILL_WAITER) {
 			cr->waiter = w;
 			cr->waited = true;
 			METRIC_INC(ew->cstats.collapsed);
 			return PROXY_WAIT;
 		}
 		free(w);
-		cr->fill = fill;
+		cr->fill = fill; /* NULL when the key is marked uncacheable */
 	}
 	return 0;
 }

@@ -188,8 +188,11 @@ int edge_cache_response(struct proxy_session *s)
 	if (v != CACHE_STORABLE) {
 		cr->detail = cache_store_verdict_name(v);
 		cr->cf = "DYNAMIC";
+		if (cache_verdict_from_response(v, &info))
+			cache_fill_mark_uncacheable(cr->cache->fills, cr->key, cr->key_len, now);
 		return 0;
 	}
+	cache_fill_clear_uncacheable(cr->cache->fills, cr->key, cr->key_len);
 	start_fill(s, cr, &info, now);
 	cr->stored = cr->filling != NULL;
 	return 0;

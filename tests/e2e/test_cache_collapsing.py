@@ -1,7 +1,9 @@
 """Edge cache: request collapsing. Concurrent misses for one URL, on any
 worker, make one origin pull; the others wait for it and are answered from
 the cache. When the response is not storable, each waiter pulls for
-itself; a waiter gives up waiting after collapse_wait and pulls."""
+itself, and later misses for that URL no longer wait at all until a
+response for it is stored; a waiter gives up waiting after collapse_wait
+and pulls."""
 import threading
 
 import pytest
@@ -56,6 +58,51 @@ def test_not_storable_waiters_pull_themselves(cedge, corigin):
     assert n == 10, "the origin saw %d requests for 10 visitors" % n
     # Each visitor got an answer of its own, none another's copy.
     assert len({r.body for r in results}) == 10
+
+
+def collapsed_count(cedge):
+    return cedge.metrics()["pullgate_cache_collapsed_total"]
+
+
+def test_url_known_uncacheable_is_not_collapsed(cedge, corigin):
+    """Once the origin answered a URL with a response that cannot be stored,
+    concurrent misses for it pull at once instead of queueing behind one
+    pull only to pull anyway."""
+    corigin.script("/private-known", headers=[("Cache-Control", "private")], delay=0.5)
+    assert cedge.get(HOST, "/private-known").status == 200
+    before = collapsed_count(cedge)
+    results = responses_ok(concurrent_gets(cedge, HOST, "/private-known", 10, timeout=30))
+    assert corigin.count("/private-known") == 11
+    assert len({r.body for r in results}) == 10
+    assert collapsed_count(cedge) == before, "misses waited for an uncacheable URL"
+
+
+def test_request_caused_refusal_does_not_mark_the_url(cedge, corigin):
+    """A response left unstored because of the request (here its no-store)
+    says nothing about the URL: concurrent misses still collapse."""
+    corigin.script("/req-nostore", headers=[("Cache-Control", "max-age=60")], delay=1.0)
+    r = cedge.get(HOST, "/req-nostore", headers=[("Cache-Control", "no-store")])
+    assert r.status == 200 and "stored" not in r.header("Cache-Status"), describe(r)
+    before = collapsed_count(cedge)
+    responses_ok(concurrent_gets(cedge, HOST, "/req-nostore", 20, timeout=30))
+    assert corigin.count("/req-nostore") == 2, "the origin saw %d requests" % corigin.count("/req-nostore")
+    assert collapsed_count(cedge) - before >= 10
+
+
+def test_url_collapses_again_once_storable(cedge, corigin):
+    """The mark ends when a response for the URL is stored."""
+    corigin.script("/turns", headers=[("Cache-Control", "private")])
+    assert cedge.get(HOST, "/turns").status == 200            # marked uncacheable
+    corigin.script("/turns", headers=[("Cache-Control", "max-age=60")])
+    r = cedge.get(HOST, "/turns")
+    assert "stored" in r.header("Cache-Status"), describe(r)  # the mark ends
+    assert cedge.purge("url=https://%s/turns" % HOST) == 1
+    corigin.script("/turns", headers=[("Cache-Control", "max-age=60")], delay=1.0)
+    n = corigin.count("/turns")
+    before = collapsed_count(cedge)
+    responses_ok(concurrent_gets(cedge, HOST, "/turns", 20, timeout=30))
+    assert corigin.count("/turns") - n == 1, "the origin saw %d pulls" % (corigin.count("/turns") - n)
+    assert collapsed_count(cedge) - before >= 10
 
 
 def test_collapse_wait_bounds_the_wait(edges, edge_pki):

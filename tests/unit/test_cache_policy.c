@@ -341,6 +341,34 @@ TEST(cache_policy_store_method)
 	CHECK_EQ_INT(cache_storable(HTTP_METHOD_GET, NULL, false, &r, false), CACHE_STORABLE);
 }
 
+TEST(cache_policy_verdict_from_response)
+{
+	struct cache_control req_ns = cp_cc(true, CP_HDRS("Cache-Control: no-store"));
+	struct cache_response_info ok = cp_resp(200, CP_HDRS("Cache-Control: max-age=60"));
+	struct cache_response_info ns = cp_resp(200, CP_HDRS("Cache-Control: no-store"));
+	struct cache_response_info priv = cp_resp(200, CP_HDRS("Cache-Control: private"));
+	struct cache_response_info none = cp_resp(200, CP_HDRS("Content-Type: text/plain"));
+	enum cache_store_verdict v;
+
+	/* The request's doing: says nothing about the next request. */
+	v = cache_storable(HTTP_METHOD_GET, &req_ns, false, &ok, false);
+	CHECK_EQ_INT(v, CACHE_NOT_NO_STORE);
+	CHECK(!cache_verdict_from_response(v, &ok));
+	v = cache_storable(HTTP_METHOD_GET, NULL, true, &ok, false);
+	CHECK_EQ_INT(v, CACHE_NOT_AUTHORIZATION);
+	CHECK(!cache_verdict_from_response(v, &ok));
+	CHECK(!cache_verdict_from_response(CACHE_NOT_METHOD, &ok));
+	/* The response's doing. */
+	v = cache_storable(HTTP_METHOD_GET, &req_ns, false, &ns, false);
+	CHECK(cache_verdict_from_response(v, &ns));
+	v = cache_storable(HTTP_METHOD_GET, NULL, false, &priv, false);
+	CHECK_EQ_INT(v, CACHE_NOT_PRIVATE);
+	CHECK(cache_verdict_from_response(v, &priv));
+	v = cache_storable(HTTP_METHOD_GET, NULL, false, &none, false);
+	CHECK_EQ_INT(v, CACHE_NOT_NO_FRESHNESS);
+	CHECK(cache_verdict_from_response(v, &none));
+}
+
 TEST(cache_policy_store_no_store_private)
 {
 	struct cache_control req = cp_cc(true, CP_HDRS("Cache-Control: no-store"));
