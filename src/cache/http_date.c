@@ -89,6 +89,32 @@ static int cur_name(struct date_cur *c, const char *const *names, int count)
 	return -1;
 }
 
+/* Three bytes folded to lower case as one number. Or-ing 0x20 maps only
+ * "A".."Z" onto "a".."z", so two such numbers of letters are equal exactly
+ * when the letters are equal without regard to case. */
+static uint32_t fold3(const char *p)
+{
+	return ((uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 |
+		(uint32_t)(unsigned char)p[2] << 16) | 0x202020u;
+}
+
+/* cur_name for a table of three-letter names (weekdays, months): every
+ * date has two of these, so they are compared a word at a time. */
+static int cur_name3(struct date_cur *c, const char *const *names, int count)
+{
+	if (c->left < 3)
+		return -1;
+	uint32_t v = fold3(c->p);
+	for (int i = 0; i < count; i++) {
+		if (fold3(names[i]) == v) {
+			c->p += 3;
+			c->left -= 3;
+			return i;
+		}
+	}
+	return -1;
+}
+
 /* Exactly n digits. */
 static bool cur_digits(struct date_cur *c, int n, int64_t *out)
 {
@@ -123,8 +149,8 @@ static bool cur_time(struct date_cur *c, int64_t *secs)
 
 static bool date_imf(struct date_cur *c, int64_t *y, int *mon, int64_t *d, int64_t *t)
 {
-	return cur_name(c, wkday_short, 7) >= 0 && cur_lit(c, ", ") && cur_digits(c, 2, d) &&
-	       cur_lit(c, " ") && (*mon = cur_name(c, month_name, 12)) >= 0 && cur_lit(c, " ") &&
+	return cur_name3(c, wkday_short, 7) >= 0 && cur_lit(c, ", ") && cur_digits(c, 2, d) &&
+	       cur_lit(c, " ") && (*mon = cur_name3(c, month_name, 12)) >= 0 && cur_lit(c, " ") &&
 	       cur_digits(c, 4, y) && cur_lit(c, " ") && cur_time(c, t) && cur_lit(c, " GMT");
 }
 
@@ -136,7 +162,7 @@ static bool date_imf(struct date_cur *c, int64_t *y, int *mon, int64_t *d, int64
 static bool date_rfc850(struct date_cur *c, int64_t *y, int *mon, int64_t *d, int64_t *t)
 {
 	if (!(cur_name(c, wkday_long, 7) >= 0 && cur_lit(c, ", ") && cur_digits(c, 2, d) &&
-	      cur_lit(c, "-") && (*mon = cur_name(c, month_name, 12)) >= 0 && cur_lit(c, "-") &&
+	      cur_lit(c, "-") && (*mon = cur_name3(c, month_name, 12)) >= 0 && cur_lit(c, "-") &&
 	      cur_digits(c, 2, y) && cur_lit(c, " ") && cur_time(c, t) && cur_lit(c, " GMT")))
 		return false;
 	*y += *y < 70 ? 2000 : 1900;
@@ -145,8 +171,8 @@ static bool date_rfc850(struct date_cur *c, int64_t *y, int *mon, int64_t *d, in
 
 static bool date_asctime(struct date_cur *c, int64_t *y, int *mon, int64_t *d, int64_t *t)
 {
-	if (!(cur_name(c, wkday_short, 7) >= 0 && cur_lit(c, " ") &&
-	      (*mon = cur_name(c, month_name, 12)) >= 0 && cur_lit(c, " ")))
+	if (!(cur_name3(c, wkday_short, 7) >= 0 && cur_lit(c, " ") &&
+	      (*mon = cur_name3(c, month_name, 12)) >= 0 && cur_lit(c, " ")))
 		return false;
 	/* day = 2DIGIT / ( SP DIGIT ) */
 	if (!(cur_lit(c, " ") ? cur_digits(c, 1, d) : cur_digits(c, 2, d)))
@@ -162,17 +188,16 @@ int64_t http_date_parse(struct slice s)
 
 	s = cache_trim_ows(s);
 	/* The three formats differ by the fourth byte (",", a letter of a
-	 * long weekday name, or " "), so at most one of them can match. */
-	for (int form = 0; form < 3 && !ok; form++) {
-		struct date_cur c = { s.ptr, s.len };
-		if (form == 0)
-			ok = date_imf(&c, &y, &mon, &d, &t);
-		else if (form == 1)
-			ok = date_rfc850(&c, &y, &mon, &d, &t);
-		else
-			ok = date_asctime(&c, &y, &mon, &d, &t);
-		ok = ok && c.left == 0;
-	}
+	 * long weekday name, or " "), so it picks the only one that can
+	 * match. */
+	struct date_cur c = { s.ptr, s.len };
+	if (s.len > 3 && s.ptr[3] == ',')
+		ok = date_imf(&c, &y, &mon, &d, &t);
+	else if (s.len > 3 && s.ptr[3] == ' ')
+		ok = date_asctime(&c, &y, &mon, &d, &t);
+	else
+		ok = date_rfc850(&c, &y, &mon, &d, &t);
+	ok = ok && c.left == 0;
 	if (!ok || mon < 0 || d < 1 || d > days_in_month(y, mon + 1))
 		return -1;
 	int64_t secs = days_from_civil(y, mon + 1, (int)d) * 86400 + t;

@@ -262,6 +262,28 @@ TEST(cache_policy_date_calendar_edges)
 	CHECK_EQ_INT(cp_date("Sat, 31 Dec 2016 23:59:60 GMT"), 1483228800);
 }
 
+TEST(cache_policy_date_names_any_case_letters_only)
+{
+	CHECK_EQ_INT(cp_date("SUN, 06 NOV 1994 08:49:37 GMT"), RFC_DATE);
+	CHECK_EQ_INT(cp_date("sun, 06 nov 1994 08:49:37 gmt"), RFC_DATE);
+	CHECK_EQ_INT(cp_date("sUn Nov  6 08:49:37 1994"), RFC_DATE);
+	/* Every byte in place of the month's and the weekday's first letter:
+	 * only that letter, in either case, makes a date. */
+	char d[] = "Sun, 06 Nov 1994 08:49:37 GMT";
+	for (int at = 0; at <= 8; at += 8) {
+		char keep = d[at];
+		for (int b = 1; b < 256; b++) {
+			d[at] = (char)b;
+			bool same = b == keep || b == (keep | 0x20);
+			if ((cp_date(d) == RFC_DATE) != same) {
+				unit_fail(__FILE__, __LINE__, d);
+				break;
+			}
+		}
+		d[at] = keep;
+	}
+}
+
 TEST(cache_policy_date_two_digit_years)
 {
 	CHECK_EQ_INT(cp_date("Thursday, 01-Jan-70 00:00:00 GMT"), 0);
