@@ -109,3 +109,28 @@ int body_pump_run(struct body_pump *p, struct buf *in, struct buf *out, bool in_
 		moved |= finish(p, out);
 	return moved;
 }
+
+size_t body_pump_direct_room(const struct body_pump *p, const struct buf *in, const struct buf *out,
+			     size_t min_room)
+{
+	if (p->input_done || p->out_chunked || p->in_kind == HTTP_BODY_CHUNKED || buf_len(in))
+		return 0;
+	size_t room = buf_tail(out);
+	if (room < min_room)
+		return 0;
+	if (p->in_kind == HTTP_BODY_LENGTH && room > p->remaining)
+		room = (size_t)p->remaining;
+	return room;
+}
+
+void body_pump_direct_took(struct body_pump *p, const char *data, size_t n)
+{
+	p->moved += n;
+	if (p->tee)
+		p->tee(p->tee_arg, data, n);
+	if (p->in_kind == HTTP_BODY_LENGTH) {
+		p->remaining -= n;
+		if (p->remaining == 0)
+			p->input_done = true;
+	}
+}

@@ -35,4 +35,15 @@ void body_pump_init(struct body_pump *p, enum http_body_kind kind, uint64_t leng
  * the input is malformed or ended early. */
 int body_pump_run(struct body_pump *p, struct buf *in, struct buf *out, bool in_eof);
 
+/* Passthrough: a length or close-delimited body that goes out unchanged
+ * may be read straight into out, skipping the copy from in. How many bytes
+ * the caller may read into buf_wr(out) now: 0 when the body must go through
+ * body_pump_run (chunked in or out, bytes waiting in in, done, or less than
+ * min_room contiguous room in out). A length body is never over-read. */
+size_t body_pump_direct_room(const struct body_pump *p, const struct buf *in, const struct buf *out,
+			     size_t min_room);
+/* n body bytes were read straight into out at data (and committed): counts
+ * them, shows them to the tee, and ends a length body that is complete. */
+void body_pump_direct_took(struct body_pump *p, const char *data, size_t n);
+
 #endif

@@ -568,18 +568,28 @@ static bool session_forward(struct proxy_session *s)
 		if (!s->resp_started)
 			timer_arm(s->pw->loop, &up->timer, s->pw->limits->response_ms);
 	}
-	/* upstream -> uin. */
+	/* upstream -> uin; or, once the body passes through unchanged, straight
+	 * into cout, saving a copy of every body byte. */
 	if (!buf_ensure(&s->uin, SESSION_OUT_BUF + 1024)) {
 		proxy_session_close(s, "out of memory");
 		return false;
 	}
-	while (buf_space(&s->uin) && !up->t.eof && transport_can_read(&up->t)) {
-		if (buf_tail(&s->uin) < buf_space(&s->uin) / 2)
+	while (!up->t.eof && transport_can_read(&up->t)) {
+		size_t direct = s->resp_started ? body_pump_direct_room(&s->resp_body, &s->uin, &s->cout,
+									SESSION_DIRECT_MIN) : 0;
+		if (!direct && !buf_space(&s->uin))
+			break;
+		if (!direct && buf_tail(&s->uin) < buf_space(&s->uin) / 2)
 			buf_compact(&s->uin);
-		ssize_t n = transport_read(&up->t, buf_wr(&s->uin), buf_tail(&s->uin));
+		struct buf *dst = direct ? &s->cout : &s->uin;
+		ssize_t n = transport_read(&up->t, buf_wr(dst), direct ? direct : buf_tail(&s->uin));
 		if (n > 0) {
-			buf_commit(&s->uin, (size_t)n);
+			buf_commit(dst, (size_t)n);
+			if (direct)
+				body_pump_direct_took(&s->resp_body, buf_wr(dst) - n, (size_t)n);
 			progress = true;
+			if (direct && s->resp_body.input_done)
+				break; /* the body is complete: what follows is not ours */
 			continue;
 		}
 		if (n == 0) {

@@ -27,6 +27,9 @@
  * body moves in few reads and leaves in sends of several TLS records. */
 #define SESSION_IO_BUF (32 * 1024)
 #define SESSION_OUT_BUF (64 * 1024)
+/* A body passing through unchanged is read straight into the response
+ * buffer while it has at least this much room at its end (one TLS record). */
+#define SESSION_DIRECT_MIN (16 * 1024)
 /* The copy of a forwarded head kept to send it again on a new connection. */
 #define RETRY_HEAD_BUF (8 * 1024)
 
