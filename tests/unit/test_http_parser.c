@@ -180,6 +180,37 @@ TEST(http_parser_request_table)
 	}
 }
 
+/* Every byte at every place of a 20-byte value (the parser checks values
+ * eight bytes at a time, then the rest one by one): accepted exactly when it
+ * is a field-value byte (HTAB, SP, VCHAR, obs-text), and the value comes
+ * back whole. */
+TEST(http_parser_field_value_bytes)
+{
+	static const char pre[] = "GET / HTTP/1.1\r\nHost: a\r\nX-V: ";
+	char raw[sizeof pre + 32];
+	size_t pre_len = sizeof pre - 1, vlen = 20;
+	for (size_t at = 1; at < vlen - 1; at++) {
+		for (int b = 0; b < 256; b++) {
+			memcpy(raw, pre, pre_len);
+			memset(raw + pre_len, 'v', vlen);
+			raw[pre_len + at] = (char)b;
+			memcpy(raw + pre_len + vlen, "\r\n\r\n", 4);
+			size_t len = pre_len + vlen + 4;
+			struct http_request req;
+			int r = http_parse_request(raw, len, &hp_limits, &req);
+			bool valid = b == '\t' || (b >= 0x20 && b != 0x7f);
+			bool ok = r == (int)len && req.header_count == 2 &&
+				  slice_eq(req.headers[1].value, slice_make(raw + pre_len, vlen));
+			if (ok != valid || (!valid && r != HTTP_ERROR)) {
+				char msg[64];
+				snprintf(msg, sizeof msg, "byte 0x%02x at %zu: %d", b, at, r);
+				unit_fail(__FILE__, __LINE__, msg);
+				return;
+			}
+		}
+	}
+}
+
 TEST(http_parser_request_fields)
 {
 	const char *raw = "\r\nPOST /up?x=1 HTTP/1.1\r\nHost:  example.com:8443 \r\n"
