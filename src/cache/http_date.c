@@ -67,10 +67,8 @@ struct date_cur {
 	size_t left;
 };
 
-static bool cur_lit(struct date_cur *c, const char *lit)
+static inline bool cur_lit_n(struct date_cur *c, const char *lit, size_t n)
 {
-	size_t n = strlen(lit);
-
 	if (c->left < n || !slice_eq_nocase(slice_make(c->p, n), slice_make(lit, n)))
 		return false;
 	c->p += n;
@@ -78,12 +76,15 @@ static bool cur_lit(struct date_cur *c, const char *lit)
 	return true;
 }
 
+/* A string literal (its length known at compile time), in any case. */
+#define cur_lit(c, lit) cur_lit_n((c), "" lit, sizeof(lit) - 1)
+
 /* One of names[0..count): its index, or -1. No name in a table is a
  * prefix of another, so the first match is the only one. */
 static int cur_name(struct date_cur *c, const char *const *names, int count)
 {
 	for (int i = 0; i < count; i++) {
-		if (cur_lit(c, names[i]))
+		if (cur_lit_n(c, names[i], strlen(names[i])))
 			return i;
 	}
 	return -1;
