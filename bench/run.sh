@@ -15,9 +15,14 @@ PG=${PULLGATE_BIN:-build/pullgate}
 
 mkdir -p build/bench
 SHIM=build/bench/tls_client_shim.so
-if [ ! -e "$SHIM" ] || [ bench/tls_client_shim.c -nt "$SHIM" ] || [ src/tls/key_decode.c -nt "$SHIM" ]; then
+SHIM_SRCS="bench/tls_client_shim.c src/tls/key_decode.c src/tls/builtin_engine.c"
+stale=0
+for f in $SHIM_SRCS src/tls/key_decode.h src/tls/builtin_engine.h; do
+	[ "$f" -nt "$SHIM" ] && stale=1
+done
+if [ ! -e "$SHIM" ] || [ "$stale" = 1 ]; then
 	${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-		-Wstrict-prototypes -O2 -shared -fPIC -Isrc bench/tls_client_shim.c src/tls/key_decode.c \
+		-Wstrict-prototypes -O2 -shared -fPIC -Isrc $SHIM_SRCS \
 		-o "$SHIM" -ldl $(pkg-config --libs libssl libcrypto)
 fi
 

@@ -10,6 +10,7 @@
 #include "guard/guard.h"
 #include "pki/pki.h"
 #include "tls/key_decode.h"
+#include "tls/record_ciphers.h"
 
 #define PULLGATE_VERSION "0.1.0"
 
@@ -68,6 +69,9 @@ int main(int argc, char **argv)
 		/* Before any certificate is parsed (see tls/key_decode.c); without
 		 * it the roles work the same, only slower. */
 		key_decode_install();
+		/* Before any SSL_CTX exists (see tls/record_ciphers.c); the same
+		 * algorithms either way. */
+		record_ciphers_install();
 		/* Request buffers freed under load stay with the allocator rather
 		 * than go back to the kernel and fault in again for the next
 		 * request (about one page fault per request otherwise). */

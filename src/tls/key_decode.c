@@ -14,11 +14,12 @@
  * gives the same keys, decoded and checked by the same code, without the
  * walk.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE: see the comment above */
 #include "tls/key_decode.h"
 
-#include <openssl/engine.h>
 #include <openssl/evp.h>
+
+#include "tls/builtin_engine.h"
 
 static const int decoded_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_ED25519 };
 
@@ -32,19 +33,13 @@ static int builtin_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **meth, const int **nid
 	return *meth != NULL;
 }
 
+static int set_pkey_meths(ENGINE *e)
+{
+	return ENGINE_set_pkey_meths(e, builtin_pkey_meths);
+}
+
 bool key_decode_install(void)
 {
-#ifdef OPENSSL_NO_ENGINE
-	return false;
-#else
-	ENGINE *e = ENGINE_new();
-	if (!e)
-		return false;
-	bool ok = ENGINE_set_id(e, "pullgate-keys") == 1 &&
-		  ENGINE_set_name(e, "pullgate: built-in key methods") == 1 &&
-		  ENGINE_set_pkey_meths(e, builtin_pkey_meths) == 1 &&
-		  ENGINE_add(e) == 1 && ENGINE_register_pkey_meths(e) == 1;
-	ENGINE_free(e);
-	return ok;
-#endif
+	return builtin_engine_add("pullgate-keys", "pullgate: built-in key methods", set_pkey_meths,
+				  ENGINE_register_pkey_meths);
 }
