@@ -116,15 +116,13 @@ size_t body_pump_direct_room(const struct body_pump *p, const struct buf *in, co
 	if (p->input_done || p->out_chunked || p->in_kind == HTTP_BODY_CHUNKED || buf_len(in))
 		return 0;
 	size_t room = buf_tail(out);
-	if (room < min_room)
-		return 0;
-	if (p->in_kind == HTTP_BODY_LENGTH && room > p->remaining)
-		room = (size_t)p->remaining;
-	return room;
+	return room < min_room ? 0 : room;
 }
 
-void body_pump_direct_took(struct body_pump *p, const char *data, size_t n)
+size_t body_pump_direct_took(struct body_pump *p, const char *data, size_t n)
 {
+	if (p->in_kind == HTTP_BODY_LENGTH && n > p->remaining)
+		n = (size_t)p->remaining;
 	p->moved += n;
 	if (p->tee)
 		p->tee(p->tee_arg, data, n);
@@ -133,4 +131,5 @@ void body_pump_direct_took(struct body_pump *p, const char *data, size_t n)
 		if (p->remaining == 0)
 			p->input_done = true;
 	}
+	return n;
 }

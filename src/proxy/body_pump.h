@@ -39,11 +39,15 @@ int body_pump_run(struct body_pump *p, struct buf *in, struct buf *out, bool in_
  * may be read straight into out, skipping the copy from in. How many bytes
  * the caller may read into buf_wr(out) now: 0 when the body must go through
  * body_pump_run (chunked in or out, bytes waiting in in, done, or less than
- * min_room contiguous room in out). A length body is never over-read. */
+ * min_room contiguous room in out). The read may run past a length body's
+ * end, so that it is a full read of what has arrived: see
+ * body_pump_direct_took. */
 size_t body_pump_direct_room(const struct body_pump *p, const struct buf *in, const struct buf *out,
 			     size_t min_room);
-/* n body bytes were read straight into out at data (and committed): counts
- * them, shows them to the tee, and ends a length body that is complete. */
-void body_pump_direct_took(struct body_pump *p, const char *data, size_t n);
+/* n bytes were read straight into out at data (not yet committed). Returns
+ * how many of them are body, to commit to out: counts them, shows them to
+ * the tee and ends a length body that is complete. Bytes after a length
+ * body's end are not the body's: the caller decides what they mean. */
+size_t body_pump_direct_took(struct body_pump *p, const char *data, size_t n);
 
 #endif

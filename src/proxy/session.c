@@ -584,12 +584,17 @@ static bool session_forward(struct proxy_session *s)
 		struct buf *dst = direct ? &s->cout : &s->uin;
 		ssize_t n = transport_read(&up->t, buf_wr(dst), direct ? direct : buf_tail(&s->uin));
 		if (n > 0) {
-			buf_commit(dst, (size_t)n);
-			if (direct)
-				body_pump_direct_took(&s->resp_body, buf_wr(dst) - n, (size_t)n);
+			if (direct) {
+				/* Bytes past the body's end answer no request: they
+				 * are dropped, and the connection is not pooled. */
+				size_t body = body_pump_direct_took(&s->resp_body, buf_wr(dst), (size_t)n);
+				buf_commit(dst, body);
+				if (body < (size_t)n)
+					s->resp_keep_upstream = false;
+			} else {
+				buf_commit(dst, (size_t)n);
+			}
 			progress = true;
-			if (direct && s->resp_body.input_done)
-				break; /* the body is complete: what follows is not ours */
 			continue;
 		}
 		if (n == 0) {
