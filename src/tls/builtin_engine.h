@@ -12,7 +12,13 @@
 #include <openssl/engine.h>
 #include <stdbool.h>
 
-/* Makes an ENGINE called id and name, gives it its methods with set,
+/* False when OpenSSL is configured for FIPS (default properties ask for
+ * fips=yes): the built-in implementations are not the FIPS provider's, so
+ * they are then left alone and everything goes through the providers. */
+bool builtin_engine_allowed(void);
+
+/* Makes an ENGINE called id and name, unless builtin_engine_allowed says
+ * no, gives it its methods with set,
  * adds it to the list and registers it as their default with reg. False
  * when any step fails or the library has no ENGINE support. */
 bool builtin_engine_add(const char *id, const char *name, int (*set)(ENGINE *e),

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "tls/builtin_engine.h"
 #include "tls/guard_tls.h"
 #include "tls/pins.h"
+#include "tls/record_ciphers.h"
 #include "tls/verify_policy.h"
 
 /* ---- certificates -------------------------------------------------- */
@@ -1490,4 +1492,17 @@ TEST(tls_verify_cache_entry_dies_with_the_certificate)
 	CHECK_EQ_INT(tv_hits(set, NULL), 1);
 	tv_id_free(&brief);
 	guard_tls_unref(set);
+}
+
+/* Under a FIPS configuration the built-in (non-FIPS) implementations stay
+ * out of the way; otherwise they are used. */
+TEST(builtin_engine_not_under_fips)
+{
+	int was = EVP_default_properties_is_fips_enabled(NULL);
+	CHECK(EVP_default_properties_enable_fips(NULL, 0) == 1);
+	CHECK(builtin_engine_allowed());
+	CHECK(EVP_default_properties_enable_fips(NULL, 1) == 1);
+	CHECK(!builtin_engine_allowed());
+	CHECK(!record_ciphers_install());
+	EVP_default_properties_enable_fips(NULL, was);
 }
