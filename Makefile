@@ -84,7 +84,8 @@ test: build/san/pullgate build/san/unit-tests
 # ThreadSanitizer: the end-to-end tests that exercise them.
 TSAN_TESTS := tests/e2e/test_ops_reload_under_load.py tests/e2e/test_ops_reload_first_handshakes.py tests/e2e/test_ops_upgrade.py \
 	tests/e2e/test_cache_collapsing.py tests/e2e/test_cache_stale.py tests/e2e/test_cache_purge_metrics.py \
-	tests/e2e/test_guard_metrics.py tests/e2e/test_guard_reload.py tests/e2e/test_guard_shutdown.py
+	tests/e2e/test_guard_metrics.py tests/e2e/test_guard_reload.py tests/e2e/test_guard_shutdown.py \
+	tests/e2e/test_guard_headers.py
 build/tsan/pullgate: $(SRCS) $(GEN) | check-deps
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen -g -O1 -fsanitize=thread $(SRCS) $(GEN) $(PKG_CFLAGS) \

@@ -80,9 +80,7 @@ struct guard_server {
  * header block. */
 struct guard_conn {
 	struct guard_tls *tls;
-	char *identity;
-	size_t identity_len;
-	char fingerprint[65];          /* hex SHA-256 of the client certificate, for the log */
+	struct guard_identity *identity; /* a reference; shared, never written */
 };
 
 extern const struct proxy_role guard_role;

@@ -59,17 +59,11 @@ static void guard_on_handshake_failed(struct proxy_session *s)
 static bool guard_on_established(struct proxy_session *s)
 {
 	struct guard_conn *gc = conn_of(s);
-	gc->identity = guard_tls_identity_block(s->client.ssl, &conf_of(s)->headers, &gc->identity_len);
+	gc->identity = guard_tls_identity(s->client.ssl, &conf_of(s)->headers);
 	if (!gc->identity) {
 		s->close_reason = "out of memory";
 		return false;
 	}
-	X509 *peer = SSL_get0_peer_certificate(s->client.ssl);
-	unsigned char md[32];
-	unsigned int len = 0;
-	if (peer && X509_digest(peer, EVP_sha256(), md, &len) && len == 32)
-		for (unsigned i = 0; i < 32; i++)
-			snprintf(gc->fingerprint + 2 * i, 3, "%02x", md[i]);
 	log_debug("%s: tls established (%s)", s->peer_text, SSL_get_version(s->client.ssl));
 	return true;
 }
@@ -77,8 +71,8 @@ static bool guard_on_established(struct proxy_session *s)
 static void guard_log_fields(struct proxy_session *s, struct access_entry *e)
 {
 	struct guard_conn *gc = conn_of(s);
-	if (gc && gc->fingerprint[0])
-		e->client_cert = gc->fingerprint;
+	if (gc && gc->identity && gc->identity->fingerprint[0])
+		e->client_cert = gc->identity->fingerprint;
 }
 
 static int guard_check_request(struct proxy_session *s, const struct http_request *req)
@@ -97,7 +91,7 @@ static bool guard_drop_header(struct proxy_session *s, struct slice name)
 static bool guard_add_headers(struct proxy_session *s, struct buf *out)
 {
 	struct guard_conn *gc = conn_of(s);
-	return buf_append(out, gc->identity, gc->identity_len);
+	return buf_append(out, gc->identity->block, gc->identity->len);
 }
 
 static void guard_on_close(struct proxy_session *s)
@@ -105,7 +99,7 @@ static void guard_on_close(struct proxy_session *s)
 	struct guard_conn *gc = conn_of(s);
 	if (!gc)
 		return;
-	free(gc->identity);
+	guard_identity_unref(gc->identity);
 	guard_tls_unref(gc->tls);
 	free(gc);
 	s->role_data = NULL;

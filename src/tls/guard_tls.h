@@ -10,6 +10,7 @@
 #define PULLGATE_TLS_GUARD_TLS_H
 
 #include <openssl/ssl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "conf/guard_conf.h"
@@ -64,6 +65,24 @@ void guard_tls_describe_failure(SSL *ssl, unsigned long ssl_err, struct tls_refu
  * connection: "Name: value\r\n" lines per conf. Returns a malloc'd string the
  * caller frees, with its length in *len; NULL on allocation failure. */
 char *guard_tls_identity_block(SSL *ssl, const struct identity_headers *conf, size_t *len);
+
+/* A connection's identity, immutable once built and shared by reference:
+ * the header block (as guard_tls_identity_block) and the hex SHA-256 of
+ * the client certificate ("" without one), for the access log. */
+struct guard_identity {
+	atomic_int refs;
+	const struct identity_headers *conf; /* what it was built for */
+	size_t len;
+	char fingerprint[65];
+	char block[];
+};
+
+/* The identity of a verified connection, with a reference the caller
+ * drops with guard_identity_unref; NULL on allocation failure. Built once
+ * per parsed client certificate and kept with it: connections whose
+ * handshakes share the certificate (tls/verify_cache.h) share this too. */
+struct guard_identity *guard_tls_identity(SSL *ssl, const struct identity_headers *conf);
+void guard_identity_unref(struct guard_identity *id);
 
 /* True when name is a header the guard sets itself (Client-Cert,
  * Client-Cert-Chain and the configured identity names): a client's copy is

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,88 @@ char *guard_tls_identity_block(SSL *ssl, const struct identity_headers *conf, si
 	}
 	*len = n;
 	return out;
+}
+
+/* ---- shared identities ---------------------------------------------
+ * A full handshake whose chain the verify cache knew takes the kept leaf
+ * (tls/verify_cache.c), so its certificate object is the same as that of
+ * every other connection with those certificates. The identity built for
+ * the first of them hangs on the object (ex_data) and goes with it; a
+ * mutex guards that slot, as the object is shared between workers. */
+
+static int identity_index = -1;
+static pthread_once_t identity_index_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t identity_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void identity_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			     void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	guard_identity_unref(ptr);
+}
+
+static void identity_index_init(void)
+{
+	identity_index = X509_get_ex_new_index(0, NULL, NULL, NULL, identity_free_cb);
+}
+
+void guard_identity_unref(struct guard_identity *id)
+{
+	if (id && atomic_fetch_sub_explicit(&id->refs, 1, memory_order_acq_rel) == 1)
+		free(id);
+}
+
+static struct guard_identity *identity_ref(struct guard_identity *id)
+{
+	atomic_fetch_add_explicit(&id->refs, 1, memory_order_relaxed);
+	return id;
+}
+
+static struct guard_identity *identity_build(SSL *ssl, X509 *leaf,
+					     const struct identity_headers *conf)
+{
+	size_t len = 0;
+	char *block = guard_tls_identity_block(ssl, conf, &len);
+	struct guard_identity *id = block ? malloc(sizeof *id + len + 1) : NULL;
+	if (id) {
+		atomic_init(&id->refs, 1);
+		id->conf = conf;
+		id->len = len;
+		memcpy(id->block, block, len + 1);
+		id->fingerprint[0] = '\0';
+		uint8_t d[32];
+		if (leaf && pin_cert_sha256(leaf, d))
+			for (int i = 0; i < 32; i++)
+				snprintf(id->fingerprint + 2 * i, 3, "%02x", d[i]);
+	}
+	free(block);
+	return id;
+}
+
+struct guard_identity *guard_tls_identity(SSL *ssl, const struct identity_headers *conf)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	pthread_once(&identity_index_once, identity_index_init);
+	if (!leaf || identity_index < 0)
+		return identity_build(ssl, leaf, conf);
+	pthread_mutex_lock(&identity_lock);
+	struct guard_identity *id = X509_get_ex_data(leaf, identity_index);
+	if (id && id->conf == conf)
+		identity_ref(id);
+	else
+		id = NULL;
+	pthread_mutex_unlock(&identity_lock);
+	if (id)
+		return id;
+	id = identity_build(ssl, leaf, conf);
+	if (!id)
+		return NULL;
+	pthread_mutex_lock(&identity_lock);
+	if (!X509_get_ex_data(leaf, identity_index) &&
+	    X509_set_ex_data(leaf, identity_index, id) == 1)
+		identity_ref(id); /* the certificate's reference */
+	pthread_mutex_unlock(&identity_lock);
+	return id;
 }
 
 bool guard_identity_is_reserved(const struct identity_headers *conf, struct slice name)

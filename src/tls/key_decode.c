@@ -12,7 +12,8 @@
  * (legacy) decoder for a key type that an ENGINE has registered a key
  * method for; registering the built-in EC, RSA and Ed25519 methods that way
  * gives the same keys, decoded and checked by the same code, without the
- * walk.
+ * walk. The EC key method is OpenSSL's with a decoder that shares keys
+ * already seen (tls/shared_ec_keys.c).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* ENGINE: see the comment above */
 #include "tls/key_decode.h"
@@ -20,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "tls/builtin_engine.h"
+#include "tls/shared_ec_keys.h"
 
 static const int decoded_nids[] = { EVP_PKEY_EC, EVP_PKEY_RSA, EVP_PKEY_ED25519 };
 
@@ -33,13 +35,18 @@ static int builtin_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **meth, const int **nid
 	return *meth != NULL;
 }
 
-static int set_pkey_meths(ENGINE *e)
+static int set_key_methods(ENGINE *e)
 {
-	return ENGINE_set_pkey_meths(e, builtin_pkey_meths);
+	return ENGINE_set_pkey_meths(e, builtin_pkey_meths) == 1 && shared_ec_keys_set(e);
+}
+
+static int register_key_methods(ENGINE *e)
+{
+	return ENGINE_register_pkey_meths(e) == 1 && ENGINE_register_pkey_asn1_meths(e) == 1;
 }
 
 bool key_decode_install(void)
 {
-	return builtin_engine_add("pullgate-keys", "pullgate: built-in key methods", set_pkey_meths,
-				  ENGINE_register_pkey_meths);
+	return builtin_engine_add("pullgate-keys", "pullgate: built-in key methods", set_key_methods,
+				  register_key_methods);
 }

@@ -31,7 +31,10 @@ void verify_cache_free(struct verify_cache *vc);
 bool verify_cache_key(X509_STORE_CTX *xctx, unsigned char key[VERIFY_CACHE_KEY_LEN]);
 
 /* On a live entry for key, gives xctx a copy of the verified chain with
- * X509_V_OK and returns true; false on a miss. */
+ * X509_V_OK and returns true; false on a miss. On a hit, xctx's leaf (and
+ * the first entry of its untrusted list) becomes the kept chain's leaf,
+ * the same bytes parsed once: a leaf taken from xctx before the call is
+ * then freed. */
 bool verify_cache_lookup(struct verify_cache *vc, const unsigned char key[VERIFY_CACHE_KEY_LEN],
 			 X509_STORE_CTX *xctx);
 

@@ -155,7 +155,9 @@ static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
 		X509_STORE_CTX_set_error(xctx, X509_V_ERR_OUT_OF_MEM);
 		return 0;
 	}
-	if (verify_chain(policy, xctx) <= 0) {
+	int verified = verify_chain(policy, xctx);
+	leaf = X509_STORE_CTX_get0_cert(xctx); /* a cache hit shares the kept one */
+	if (verified <= 0) {
 		int err = X509_STORE_CTX_get_error(xctx);
 		if (err == X509_V_OK)
 			err = X509_V_ERR_UNSPECIFIED;

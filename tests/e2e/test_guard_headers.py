@@ -111,3 +111,40 @@ def test_not_after_is_iso_utc(guard, pki):
     value = header_values(h, "X-Client-Not-After")[0]
     parsed = datetime.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
     assert parsed > datetime.datetime.utcnow()
+
+
+def test_identity_follows_each_connections_certificate(guard, pki):
+    """Connections with the same certificate share one parsed copy and one
+    identity in the guard; under concurrent full handshakes with three
+    certificates, each request must still carry its own connection's."""
+    import threading
+
+    certs = [pki.good, pki.a, pki.b]
+    ders = {}
+    for ident in certs:
+        with open(ident.cert, "rb") as f:
+            c = x509.load_pem_x509_certificate(f.read())
+        ders[ident.cert] = ":" + base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode() + ":"
+    wrong = []
+
+    def worker(n):
+        for i in range(12):
+            ident = certs[(n + i) % len(certs)]
+            ctx = client_context(pki.origin_ca.cert, ident)
+            with Conn.tls(guard.port, ctx) as c:
+                for _ in range(2):
+                    r = c.request("GET", "/headers")
+                    h = json.loads(r.body)
+                    got = header_values(h, "Client-Cert")
+                    fp = header_values(h, "X-Client-Fingerprint")
+                    if r.status != 200 or got != [ders[ident.cert]] or \
+                            fp != [ident.info["sha256"].replace(":", "").lower()]:
+                        wrong.append((ident.cert, r.status, got[:1], fp))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert wrong == []

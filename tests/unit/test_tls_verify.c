@@ -100,7 +100,10 @@ static X509 *tv_make_cert(const struct tv_cert_spec *sp, EVP_PKEY *key, X509 *is
 
 static struct tv_id tv_issue(const struct tv_cert_spec *sp, struct tv_id *ca)
 {
-	struct tv_id id = { NULL, EVP_EC_gen("P-256") };
+	/* The curve by its OpenSSL name: with the built-in key methods
+	 * registered (as in the roles) keys generate on the legacy path,
+	 * which does not know the NIST alias "P-256". */
+	struct tv_id id = { NULL, EVP_EC_gen("prime256v1") };
 	id.cert = tv_make_cert(sp, id.key, ca ? ca->cert : NULL, ca ? ca->key : NULL);
 	return id;
 }
@@ -203,6 +206,8 @@ static void tv_pki_make(struct tv_pki *p)
 	p->old_server = tv_client("origin.example", -10 * TV_DAY, -2 * TV_DAY, "serverAuth", NULL, 11, NULL);
 }
 
+static void tv_pki_cleanup(void);
+
 static struct tv_pki *tv_pki(void)
 {
 	if (tv_pki_ptr)
@@ -231,6 +236,7 @@ static struct tv_pki *tv_pki(void)
 	fputs("not a certificate\n", f);
 	fclose(f);
 	tv_pki_ptr = p;
+	atexit(tv_pki_cleanup);
 	return p;
 }
 
@@ -240,7 +246,10 @@ static void tv_id_free(struct tv_id *id)
 	EVP_PKEY_free(id->key);
 }
 
-__attribute__((destructor)) static void tv_pki_cleanup(void)
+/* Registered with atexit once the certificates exist, so that it runs
+ * before OpenSSL's own clean-up (registered earlier): a key made on the
+ * legacy path holds an ENGINE reference that must go first. */
+static void tv_pki_cleanup(void)
 {
 	struct tv_pki *p = tv_pki_ptr;
 	if (!p)
@@ -983,6 +992,69 @@ TEST(tls_verify_identity_block_contents)
 	free(ca64);
 }
 
+/* Connections whose handshakes share the kept certificate share one
+ * identity; another certificate, or the same one sent with its chain,
+ * gets its own, and each says what its block says. */
+TEST(tls_verify_identity_shared_by_certificate)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_pki *p = tv_pki();
+	struct identity_headers h = tv_identity_conf();
+	SSL_CTX *good = tv_client_ctx(TLS1_3_VERSION, &p->good, NULL);
+	SSL_CTX *chained = tv_client_ctx(TLS1_3_VERSION, &p->good, p->ca.cert);
+	SSL_CTX *other = tv_client_ctx(TLS1_2_VERSION, &p->intruder, NULL);
+	struct tv_conn c[4];
+	tv_connect(guard_tls_ctx(set), good, NULL, NULL, &c[0]);
+	tv_connect(guard_tls_ctx(set), good, NULL, NULL, &c[1]);
+	tv_connect(guard_tls_ctx(set), chained, NULL, NULL, &c[2]);
+	tv_connect(guard_tls_ctx(set), other, NULL, NULL, &c[3]);
+	struct guard_identity *id[4] = { NULL };
+	for (int i = 0; i < 4; i++) {
+		CHECK(c[i].server_ok);
+		id[i] = c[i].server_ok ? guard_tls_identity(c[i].server, &h) : NULL;
+		REQUIRE(id[i]);
+		size_t len = 0;
+		char *block = guard_tls_identity_block(c[i].server, &h, &len);
+		REQUIRE(block);
+		CHECK_EQ_INT(id[i]->len, len);
+		CHECK(id[i]->len == len && memcmp(id[i]->block, block, len) == 0);
+		free(block);
+	}
+	CHECK(id[0] == id[1]);
+	CHECK(id[2] != id[0] && id[3] != id[0] && id[3] != id[2]);
+	CHECK(strstr(id[2]->block, "Client-Cert-Chain: ") != NULL);
+	CHECK(strstr(id[0]->block, "Client-Cert-Chain: ") == NULL);
+	/* The fingerprint for the log is the certificate's SHA-256. */
+	uint8_t d[32];
+	char hex[65];
+	REQUIRE(pin_cert_sha256(p->good.cert, d));
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	CHECK_STR(id[0]->fingerprint, hex);
+	CHECK(strcmp(id[3]->fingerprint, hex) != 0 && strlen(id[3]->fingerprint) == 64);
+	/* Another header configuration is another identity. */
+	struct identity_headers h2 = h;
+	h2.subject = NULL;
+	struct guard_identity *id2 = guard_tls_identity(c[1].server, &h2);
+	REQUIRE(id2);
+	CHECK(id2 != id[1]);
+	CHECK(!strstr(id2->block, "Subject"));
+	guard_identity_unref(id2);
+	/* An identity outlives the connections and certificate it came from. */
+	for (int i = 0; i < 4; i++)
+		tv_conn_free(&c[i]);
+	CHECK(strncmp(id[0]->block, "Client-Cert: :", 14) == 0);
+	for (int i = 0; i < 4; i++)
+		guard_identity_unref(id[i]);
+	SSL_CTX_free(good);
+	SSL_CTX_free(chained);
+	SSL_CTX_free(other);
+	guard_tls_unref(set);
+}
+
 TEST(tls_verify_identity_block_no_injection)
 {
 	static const char *const sans[] = { "DNS:a.example\r\nX-Injected: 1",
@@ -1364,6 +1436,46 @@ TEST(tls_verify_cache_reuses_a_verified_chain)
 	CHECK(tv_once(next, &p->good, NULL, NULL, NULL));
 	CHECK_EQ_INT(tv_hits(next, NULL), 0);
 	guard_tls_unref(next);
+	guard_tls_unref(set);
+}
+
+/* A hit hands the handshake the kept leaf: live connections with the same
+ * certificate share one parsed copy, in both versions; another
+ * certificate gets its own. */
+TEST(tls_verify_cache_hit_shares_the_peer_certificate)
+{
+	struct tv_conf t;
+	tv_conf_init(&t);
+	struct guard_tls *set = tv_build(&t);
+	REQUIRE(set);
+	struct tv_pki *p = tv_pki();
+	for (size_t v = 0; v < 2; v++) {
+		SSL_CTX *cctx = tv_client_ctx(tv_versions[v], &p->good, NULL);
+		SSL_CTX *ictx = tv_client_ctx(tv_versions[v], &p->intruder, NULL);
+		struct tv_conn a, b, c;
+		tv_connect(guard_tls_ctx(set), cctx, NULL, NULL, &a);
+		tv_connect(guard_tls_ctx(set), cctx, NULL, NULL, &b);
+		tv_connect(guard_tls_ctx(set), ictx, NULL, NULL, &c);
+		CHECK(a.server_ok && b.server_ok && c.server_ok);
+		X509 *pa = SSL_get0_peer_certificate(a.server);
+		X509 *pb = SSL_get0_peer_certificate(b.server);
+		X509 *pc = SSL_get0_peer_certificate(c.server);
+		REQUIRE(pa && pb && pc);
+		CHECK(pa == pb);
+		CHECK(pa != pc);
+		CHECK_EQ_INT(X509_cmp(pa, p->good.cert), 0);
+		CHECK_EQ_INT(X509_cmp(pc, p->intruder.cert), 0);
+		/* The verified chain starts with the same object. */
+		STACK_OF(X509) *chain = SSL_get0_verified_chain(b.server);
+		CHECK(chain && sk_X509_value(chain, 0) == pb);
+		/* The first connection's copy outlives its connection. */
+		tv_conn_free(&a);
+		CHECK_EQ_INT(X509_cmp(pb, p->good.cert), 0);
+		tv_conn_free(&b);
+		tv_conn_free(&c);
+		SSL_CTX_free(cctx);
+		SSL_CTX_free(ictx);
+	}
 	guard_tls_unref(set);
 }
 
