@@ -14,7 +14,10 @@
  * public-key decoder here answers from a small table keyed by the exact
  * curve and point bytes, and decodes (as OpenSSL's own method does) only
  * what it has not seen. A decoded EC_KEY is immutable and reference
- * counted; verifying with it only reads it, from any thread.
+ * counted; verifying with it only reads it, from any thread. A key stays
+ * in its slot until another key's bytes pick the same slot: at most 64
+ * public keys (about 2 KiB each) are kept that no certificate uses any
+ * more, and a kept key says nothing about trust, which the chain decides.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* EC_KEY and ENGINE: see above */
 #include "tls/shared_ec_keys.h"
