@@ -1,11 +1,9 @@
 /*
  * guard_role: the guard's hooks into the proxy session — the refusal log of
- * failed handshakes, identity headers computed once per connection, client
+ * failed handshakes, identity headers (shared per client certificate), client
  * copies of them removed, and the Host-to-SNI rule (421).
  */
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 

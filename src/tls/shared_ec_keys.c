@@ -88,15 +88,13 @@ static void table_keep(int nid, const unsigned char *p, unsigned len, EC_KEY *ke
 	EC_KEY_free(old);
 }
 
-/* The curve of an id-ecPublicKey algorithm, as OpenSSL's EC method reads
- * it: a named curve, or explicit parameters. */
-static EC_KEY *key_for_parameters(int ptype, const void *pval, int *nid)
+/* A key on the curve of an id-ecPublicKey algorithm, as OpenSSL's EC
+ * method reads it: a named curve (nid, from ptype V_ASN1_OBJECT), or
+ * explicit parameters. */
+static EC_KEY *key_for_parameters(int ptype, const void *pval, int nid)
 {
-	*nid = NID_undef;
-	if (ptype == V_ASN1_OBJECT) {
-		*nid = OBJ_obj2nid(pval);
-		return *nid == NID_undef ? NULL : EC_KEY_new_by_curve_name(*nid);
-	}
+	if (ptype == V_ASN1_OBJECT)
+		return nid == NID_undef ? NULL : EC_KEY_new_by_curve_name(nid);
 	if (ptype == V_ASN1_SEQUENCE) {
 		const ASN1_STRING *seq = pval;
 		const unsigned char *pm = ASN1_STRING_get0_data(seq);
@@ -115,19 +113,19 @@ static int shared_pub_decode(EVP_PKEY *pkey, const X509_PUBKEY *pub)
 	if (!X509_PUBKEY_get0_param(NULL, &p, &plen, &alg, pub) || plen <= 0)
 		return 0;
 	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	int nid = ptype == V_ASN1_OBJECT ? OBJ_obj2nid(pval) : NID_undef;
 	/* Only named curves are shared: their key is the point alone. */
-	bool shareable = ptype == V_ASN1_OBJECT && plen <= SHARED_EC_POINT_MAX;
-	int nid = shareable ? OBJ_obj2nid(pval) : NID_undef;
-	EC_KEY *key = nid != NID_undef ? table_find(nid, p, (unsigned)plen) : NULL;
+	bool shareable = nid != NID_undef && plen <= SHARED_EC_POINT_MAX;
+	EC_KEY *key = shareable ? table_find(nid, p, (unsigned)plen) : NULL;
 	if (!key) {
-		key = key_for_parameters(ptype, pval, &nid);
+		key = key_for_parameters(ptype, pval, nid);
 		const unsigned char *q = p;
 		if (!key || !o2i_ECPublicKey(&key, &q, plen)) {
 			EC_KEY_free(key);
 			ERR_raise(ERR_LIB_EC, EC_R_DECODE_ERROR);
 			return 0;
 		}
-		if (shareable && nid != NID_undef)
+		if (shareable)
 			table_keep(nid, p, (unsigned)plen, key);
 	}
 	if (!EVP_PKEY_assign_EC_KEY(pkey, key)) {
