@@ -2,18 +2,19 @@
 #include "cache/cache_fill.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache/cache_store.h"
 
 struct cache_fill {
-	char *key;
 	size_t key_len;
 	uint64_t hash;
 	struct cache_waiter *waiters;
 	struct cache_fill *next;
 	unsigned shard;
+	char key[]; /* key_len bytes: one block per fill */
 };
 
 /* Per shard, so 64 shards remember 512 uncacheable keys; a new mark takes
@@ -60,7 +61,6 @@ void cache_fills_free(struct cache_fills *fs)
 		struct cache_fill *f = fs->shards[i].list;
 		while (f) {
 			struct cache_fill *n = f->next;
-			free(f->key);
 			free(f);
 			f = n;
 		}
@@ -82,14 +82,13 @@ static struct cache_fill *find(struct fill_shard *sh, const char *key, size_t le
 /* A new fill in a locked shard, or NULL on ENOMEM. */
 static struct cache_fill *add(struct fill_shard *sh, unsigned si, uint64_t h, const char *key, size_t len)
 {
-	struct cache_fill *f = calloc(1, sizeof *f);
-	char *k = f ? malloc(len) : NULL;
-	if (!k) {
-		free(f);
+	if (len > SIZE_MAX - sizeof(struct cache_fill))
 		return NULL;
-	}
-	memcpy(k, key, len);
-	f->key = k;
+	struct cache_fill *f = malloc(sizeof *f + len);
+	if (!f)
+		return NULL;
+	memset(f, 0, sizeof *f);
+	memcpy(f->key, key, len);
 	f->key_len = len;
 	f->hash = h;
 	f->shard = si;
@@ -198,6 +197,5 @@ void cache_fill_finish(struct cache_fills *fs, struct cache_fill *fill)
 		worker_post(w->worker, wake_on_worker, w);
 		w = next;
 	}
-	free(fill->key);
 	free(fill);
 }

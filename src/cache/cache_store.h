@@ -34,10 +34,11 @@ enum cache_queue {
 struct cache_object {
 	/* Set by the creator, immutable after cache_store_insert. */
 	uint64_t hash;           /* of the primary part of key */
-	char *key;               /* owned */
+	char *key;               /* in the object's block */
 	size_t key_len;
-	char *host;              /* owned; lowercase; for purge by hostname */
-	char *data;              /* owned: head_len bytes of head, then body_len bytes of body */
+	char *host;              /* in the object's block; lowercase; for purge by hostname */
+	char *data;              /* head_len bytes of head, then body_len bytes of body: in the
+	                          * object's block, or a block of its own once grown */
 	size_t head_len;
 	size_t body_len;
 	size_t data_cap;
@@ -82,7 +83,7 @@ struct cache_object *cache_object_new(const char *key, size_t key_len, const cha
  * refuses it (returns false). Grows data by doubling. */
 bool cache_object_append(struct cache_object *obj, const void *p, size_t n);
 void cache_object_ref(struct cache_object *obj);
-/* Drops a reference; the last one frees key, host, data and the object. */
+/* Drops a reference; the last one frees the object and its data. */
 void cache_object_unref(struct cache_object *obj);
 /* Bytes the object counts against the budget: head_len + body_len + key_len
  * + CACHE_OBJECT_OVERHEAD. */

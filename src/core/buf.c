@@ -8,7 +8,7 @@
 /* A small per-thread cache of released buffers by size: connections drop
  * their buffers whenever they idle, and keep-alive traffic would otherwise
  * call malloc and free for every request. Bounded per size. */
-#define BUF_CACHE_SIZES 8 /* a request in flight uses five sizes */
+#define BUF_CACHE_SIZES 8 /* a request in flight uses five sizes, six with the edge cache key */
 #define BUF_CACHE_DEPTH 8 /* enough for request churn; more would only hold memory */
 
 struct buf_cache {

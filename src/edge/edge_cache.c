@@ -61,7 +61,7 @@ void edge_cache_req_free(struct edge_cache_req *cr)
 		cache_object_unref(cr->stale);
 	if (cr->filling)
 		cache_object_unref(cr->filling);
-	free(cr->key);
+	buf_free(&cr->key_block);
 	free(cr->req_head);
 	free(cr);
 }
@@ -106,7 +106,7 @@ static bool method_invalidates(enum http_method m)
 }
 
 /* Looks up the stored response for the request: the primary key, then the
- * variant when the primary holds a Vary placeholder. Sets cr->key. */
+ * variant when the primary holds a Vary placeholder. Sets cr->key_len. */
 static struct cache_object *lookup(struct edge_cache_req *cr, const struct http_request *req, bool *vary_miss)
 {
 	struct cache_store *store = cr->cache->store;
@@ -114,19 +114,14 @@ static struct cache_object *lookup(struct edge_cache_req *cr, const struct http_
 	struct cache_object *obj = cache_store_lookup(store, cr->key, cr->primary_len);
 	if (!obj || !obj->meta.is_vary_spec)
 		return obj;
-	char *k = malloc(CACHE_KEY_MAX);
-	size_t len = k ? cache_key_add_vary(memcpy(k, cr->key, cr->primary_len), CACHE_KEY_MAX, cr->primary_len,
-					  obj->meta.vary, req->headers, req->header_count)
-		       : 0;
+	/* The variant extends the primary key in place. */
+	size_t len = cache_key_add_vary(cr->key, CACHE_KEY_MAX, cr->primary_len, obj->meta.vary, req->headers,
+					req->header_count);
 	cache_object_unref(obj);
-	if (!len) {
-		free(k);
+	if (!len)
 		return NULL;
-	}
-	free(cr->key);
-	cr->key = k;
 	cr->key_len = len;
-	obj = cache_store_lookup(store, k, len);
+	obj = cache_store_lookup(store, cr->key, len);
 	*vary_miss = obj == NULL;
 	return obj;
 }
@@ -167,9 +162,11 @@ int edge_cache_request(struct proxy_session *s, const struct http_request *req, 
 	for (size_t i = 0; i < host.len; i++)
 		cr->host[i] = (char)((host.ptr[i] >= 'A' && host.ptr[i] <= 'Z') ? host.ptr[i] + 32 : host.ptr[i]);
 	cr->host[host.len] = '\0';
-	cr->key = malloc(CACHE_KEY_MAX);
-	if (!cr->key)
+	/* A key buffer for every request: one the worker keeps, not a fresh
+	 * 4 KiB allocation each time. */
+	if (!buf_ensure(&cr->key_block, CACHE_KEY_MAX))
 		return 0;
+	cr->key = cr->key_block.data;
 	cr->primary_len = cache_key_primary(cr->key, CACHE_KEY_MAX, s->scheme,
 					    slice_from_cstr(cr->host), req->target, rec->zone->cache.ignore_query);
 	cr->key_len = cr->primary_len;

@@ -3,12 +3,14 @@
 #define PULLGATE_EDGE_EDGE_CACHE_INT_H
 
 #include "cache/cache_policy.h"
+#include "core/buf.h"
 #include "edge/edge_cache.h"
 
 struct edge_cache_req {
 	struct edge_cache *cache;
 	uint64_t request_no;       /* the session's request it belongs to */
-	char *key;                 /* primary, or primary + "\0" + variant */
+	struct buf key_block;      /* CACHE_KEY_MAX bytes, from the worker's buffer cache */
+	char *key;                 /* key_block's bytes: primary, or primary + "\0" + variant */
 	size_t key_len;
 	size_t primary_len;
 	char host[256];            /* lowercase, no port */

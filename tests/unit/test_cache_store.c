@@ -138,6 +138,36 @@ TEST(cache_store_object_append_grows)
 	cache_object_unref(obj);
 }
 
+/* Key, host and the data the object was sized for share the object's
+ * block; data that outgrows it moves out with its bytes, and the names stay. */
+TEST(cache_store_object_one_block_until_grown)
+{
+	static const char key[] = "https\0/v\0accept=gzip";
+	struct cache_object *obj = cache_object_new(key, sizeof key - 1, "Host.Test", 8);
+	REQUIRE(obj);
+	const char *block = (const char *)obj;
+	CHECK(obj->key > block && obj->host > obj->key && obj->data > obj->host);
+	CHECK_EQ_INT(obj->data + obj->data_cap - block, sizeof *obj + sizeof key + sizeof "host.test" + 8);
+	CHECK_EQ_INT(obj->key_len, sizeof key - 1);
+	CHECK(memcmp(obj->key, key, sizeof key - 1) == 0);
+	CHECK_STR(obj->host, "host.test");
+	REQUIRE(cache_object_append(obj, "12345678", 8));
+	const char *inline_data = obj->data;
+	CHECK_EQ_INT(obj->data_cap, 8);
+	REQUIRE(cache_object_append(obj, "9", 1));
+	CHECK(obj->data != inline_data);
+	CHECK(obj->data_cap >= 9);
+	CHECK(memcmp(obj->data, "123456789", 9) == 0);
+	CHECK(memcmp(obj->key, key, sizeof key - 1) == 0);
+	CHECK_STR(obj->host, "host.test");
+	char more[5000];
+	memset(more, 'x', sizeof more);
+	REQUIRE(cache_object_append(obj, more, sizeof more));
+	CHECK_EQ_INT(obj->data_len, 9 + sizeof more);
+	CHECK(memcmp(obj->data, "123456789x", 10) == 0 && obj->data[obj->data_len - 1] == 'x');
+	cache_object_unref(obj);
+}
+
 TEST(cache_store_insert_lookup)
 {
 	struct cache_store *store = cache_store_new(1 << 20, 4);
