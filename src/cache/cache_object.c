@@ -16,16 +16,7 @@
 /* The object, its key, its host and the data it was sized for are one
  * block: a store that turns over thousands of objects a second then makes
  * one allocation per object, not four. Data that outgrows its room moves to
- * a block of its own. */
-static char *inline_data(const struct cache_object *obj)
-{
-	return (char *)(obj + 1) + obj->key_len + 1 + strlen(obj->host) + 1;
-}
-
-static bool data_is_inline(const struct cache_object *obj)
-{
-	return obj->data == inline_data(obj);
-}
+ * a block of its own (data_own). */
 
 struct cache_object *cache_object_new(const char *key, size_t key_len, const char *host, size_t data_cap)
 {
@@ -70,16 +61,17 @@ bool cache_object_append(struct cache_object *obj, const void *p, size_t n)
 		while (cap < need)
 			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 		char *data;
-		if (data_is_inline(obj)) {
+		if (obj->data_own) {
+			data = realloc(obj->data, cap);
+		} else {
 			data = malloc(cap);
 			if (data)
 				memcpy(data, obj->data, obj->data_len);
-		} else {
-			data = realloc(obj->data, cap);
 		}
 		if (!data)
 			return false;
 		obj->data = data;
+		obj->data_own = true;
 		obj->data_cap = cap;
 	}
 	memcpy(obj->data + obj->data_len, p, n);
@@ -101,7 +93,7 @@ void cache_object_unref(struct cache_object *obj)
 	 * them before freeing. */
 	if (__atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	if (!data_is_inline(obj))
+	if (obj->data_own)
 		free(obj->data);
 	free(obj);
 }

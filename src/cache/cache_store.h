@@ -52,6 +52,7 @@ struct cache_object {
 	struct cache_object *hnext;
 	struct cache_object *qprev, *qnext;
 	size_t data_len;         /* bytes appended so far */
+	bool data_own;           /* data is a block of its own, not in the object's */
 	bool sealed;             /* inserted once: immutable, never inserted again */
 };
 
