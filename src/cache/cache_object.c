@@ -17,7 +17,6 @@
  * block: a store that turns over thousands of objects a second then makes
  * one allocation per object, not four. Data that outgrows its room moves to
  * a block of its own (data_own). */
-
 struct cache_object *cache_object_new(const char *key, size_t key_len, const char *host, size_t data_cap)
 {
 	size_t host_len = host ? strlen(host) : 0;
