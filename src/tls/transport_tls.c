@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -167,6 +168,24 @@ static int tls_settle(struct transport *t, int ret, bool reading)
 	}
 }
 
+/* Setting a key's type anew frees what it held and leaves it empty. */
+static void empty_key(EVP_PKEY *k)
+{
+	if (EVP_PKEY_set_type(k, EVP_PKEY_get_base_id(k)) != 1)
+		ERR_clear_error();
+	EVP_PKEY_free(k); /* the reference the getter took */
+}
+
+void tls_key_exchange_release(SSL *ssl)
+{
+	EVP_PKEY *k = NULL;
+	if (SSL_get_tmp_key(ssl, &k) == 1 && k)
+		empty_key(k);
+	k = NULL;
+	if (SSL_get_peer_tmp_key(ssl, &k) == 1 && k)
+		empty_key(k);
+}
+
 static int tls_handshake(struct transport *t)
 {
 	tls_bind(t);
@@ -175,6 +194,7 @@ static int tls_handshake(struct transport *t)
 	int ret = SSL_do_handshake(t->ssl);
 	if (ret == 1) {
 		t->read_wants_write = t->write_wants_read = false;
+		tls_key_exchange_release(t->ssl);
 		return 1;
 	}
 	int err = SSL_get_error(t->ssl, ret);

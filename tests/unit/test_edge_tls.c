@@ -18,6 +18,7 @@
 #include "tls/cert_text.h"
 #include "tls/client_cert_check.h"
 #include "tls/edge_tls.h"
+#include "tls/transport.h"
 
 /* ---- certificates -------------------------------------------------- */
 
@@ -584,6 +585,75 @@ TEST(edge_tls_visitor_contexts_deduped_and_tickets_resume)
 		et_visit(set, "www.example.com", NULL, versions[i], sess, &again);
 		CHECK(again.ok && SSL_session_reused(again.client));
 		CHECK(edge_tls_visitor_record(again.server) == &t.com[R_WWW]);
+		et_conn_free(&again);
+		SSL_SESSION_free(sess);
+	}
+	edge_tls_unref(set);
+}
+
+/* Whether a key still holds key material: its public key can be encoded. */
+static bool et_key_held(EVP_PKEY *k)
+{
+	unsigned char *pub = NULL;
+	size_t len = EVP_PKEY_get1_encoded_public_key(k, &pub);
+	OPENSSL_free(pub);
+	ERR_clear_error();
+	return len > 0;
+}
+
+/* How many of ssl's two key-exchange keys still hold material. */
+static int et_kex_keys_held(SSL *ssl)
+{
+	int held = 0;
+	EVP_PKEY *k = NULL;
+	if (SSL_get_tmp_key(ssl, &k) == 1 && k) {
+		held += et_key_held(k);
+		EVP_PKEY_free(k);
+	}
+	k = NULL;
+	if (SSL_get_peer_tmp_key(ssl, &k) == 1 && k) {
+		held += et_key_held(k);
+		EVP_PKEY_free(k);
+	}
+	return held;
+}
+
+/* Both ends of a pair of SSLs move application data both ways. */
+static bool et_exchange(SSL *a, SSL *b)
+{
+	char buf[16];
+	return SSL_write(a, "ping", 4) == 4 && SSL_read(b, buf, sizeof buf) == 4 && memcmp(buf, "ping", 4) == 0 &&
+	       SSL_write(b, "pong", 4) == 4 && SSL_read(a, buf, sizeof buf) == 4 && memcmp(buf, "pong", 4) == 0;
+}
+
+/* After the handshake the key exchange's keys are emptied on both sides;
+ * the connection still carries data, and its session still resumes. */
+TEST(tls_key_exchange_keys_released_after_handshake)
+{
+	struct et_conf t;
+	et_conf_init(&t);
+	struct edge_tls *set = et_build(&t);
+	REQUIRE(set);
+	static const int versions[] = { TLS1_2_VERSION, TLS1_3_VERSION };
+	for (int i = 0; i < 2; i++) {
+		struct et_conn k;
+		et_visit(set, "www.example.com", NULL, versions[i], NULL, &k);
+		REQUIRE(k.ok);
+		/* TLS 1.3 keeps both shares on both sides; TLS 1.2 at least the
+		 * client's view of the server's. */
+		CHECK(et_kex_keys_held(k.client) + et_kex_keys_held(k.server) >= (versions[i] == TLS1_3_VERSION ? 4 : 1));
+		tls_key_exchange_release(k.client);
+		tls_key_exchange_release(k.server);
+		CHECK_EQ_INT(et_kex_keys_held(k.client), 0);
+		CHECK_EQ_INT(et_kex_keys_held(k.server), 0);
+		tls_key_exchange_release(k.server); /* again: nothing left to do */
+		CHECK(et_exchange(k.client, k.server));
+		SSL_SESSION *sess = SSL_get1_session(k.client);
+		et_conn_free(&k);
+		struct et_conn again;
+		et_visit(set, "www.example.com", NULL, versions[i], sess, &again);
+		CHECK(again.ok && SSL_session_reused(again.client));
+		CHECK(et_exchange(again.client, again.server));
 		et_conn_free(&again);
 		SSL_SESSION_free(sess);
 	}
