@@ -38,7 +38,7 @@ static void edge_on_handshake_failed(struct proxy_session *s)
 {
 	unsigned long e = s->client.ssl_error;
 	SSL *ssl = s->client.ssl;
-	if (!s->close_reason && ssl && BIO_number_read(SSL_get_rbio(ssl)) == 0) {
+	if (!s->close_reason && ssl && !transport_received_any(&s->client)) {
 		log_debug("%s: closed before sending anything", s->peer_text);
 		ERR_clear_error();
 		return;

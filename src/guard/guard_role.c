@@ -39,7 +39,7 @@ static const struct guard_conf *conf_of(struct proxy_session *s)
 static void guard_on_handshake_failed(struct proxy_session *s)
 {
 	struct tls_refusal why = { .class = "protocol" };
-	if (s->client.ssl && s->close_reason == NULL && BIO_number_read(SSL_get_rbio(s->client.ssl)) == 0) {
+	if (s->client.ssl && s->close_reason == NULL && !transport_received_any(&s->client)) {
 		/* A TCP probe (a load balancer's check) that sent nothing. */
 		log_debug("%s: closed before sending anything", s->peer_text);
 		ERR_clear_error();

@@ -45,7 +45,6 @@ struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transp
 	s->pw = pw;
 	s->scheme = pw->forwarded_proto;
 	s->client = *t;
-	s->peer = *peer;
 	net_addr_format(peer, s->peer_text, sizeof s->peer_text);
 	net_addr_ip(peer, s->peer_ip, sizeof s->peer_ip);
 	timer_init(&s->timer, session_timer_fired, s);

@@ -140,7 +140,6 @@ struct proxy_session {
 	struct task run_task;
 	struct task free_task;
 	struct proxy_session *prev, *next;
-	struct sockaddr_storage peer;
 	char peer_text[64];   /* "127.0.0.1:5555" */
 	char peer_ip[48];
 	enum session_phase phase;

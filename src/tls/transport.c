@@ -107,6 +107,7 @@ static ssize_t plain_read(struct transport *t, void *buf, size_t len)
 	for (;;) {
 		ssize_t n = recv(t->fd, buf, len, 0);
 		if (n > 0) {
+			t->received = true;
 			/* Short: the socket is empty, and edge-triggered polling
 			 * reports what comes next; skip the read that would only
 			 * say EAGAIN. After a hangup the end of stream is still to

@@ -46,6 +46,7 @@ struct transport {
 	bool eof;              /* peer finished sending */
 	bool hup;              /* the poller saw the peer hang up (FIN or error) */
 	bool stage_writes;     /* TLS: a long write leaves as several records in one send */
+	bool received;         /* the peer sent at least one byte */
 	unsigned long ssl_error; /* first OpenSSL error of a failure, for reasons */
 	int sys_errno;         /* errno of a failed system call */
 	char *unsent;          /* accepted bytes the socket has not taken yet (owned) */
@@ -64,6 +65,10 @@ void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server);
  * connection ends, about 0.4 KiB of every idle connection, though nothing
  * reads them again. The keys stay, empty, for SSL_free. */
 void tls_key_exchange_release(SSL *ssl);
+
+/* Whether the peer sent anything at all: a connection that closes without
+ * a byte is a probe (a load balancer's check), not a failed handshake. */
+bool transport_received_any(const struct transport *t);
 
 /* Records poller events as readiness. */
 void transport_note_events(struct transport *t, unsigned events);

@@ -2,12 +2,14 @@
 move as traffic is driven (responses by class, refusals by reason, upstream
 connections), /health answers 200, and an unknown path 404."""
 import re
+import socket
 import ssl
 import urllib.error
 import urllib.request
 
 from lib.client import ClosedError, Conn, client_context
 from lib.ports import free_port
+from lib.waiting import wait_for
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -69,6 +71,38 @@ def test_metrics_move_with_traffic(guards, origin, pki):
     reused = value(after, "pullgate_upstream_connections_reused_total", role="guard",
                    pool=origin.address)
     assert opened >= 1 and opened + reused == 3, (opened, reused)
+
+
+def refused_total(samples):
+    return sum(v for (name, labels), v in samples.items()
+               if name == "pullgate_tls_refused_total" and ("role", "guard") in labels)
+
+
+def test_probe_that_sends_nothing_is_not_a_refusal(guards, origin, pki):
+    """A load balancer's TCP check connects and closes without a byte: not
+    a refused handshake. A client that sends bytes that are not TLS is."""
+    admin = free_port()
+    g = guards.start(origin.address, admin="127.0.0.1:%d" % admin)
+
+    def settled(expected=None):
+        """The counts once no connection is open (and, when given, once
+        that many were accepted)."""
+        m = scrape(admin)
+        total = value(m, "pullgate_connections_total", role="guard")
+        done = value(m, "pullgate_connections_active", role="guard") == 0
+        return done and (expected is None or total == expected) and m
+    before = wait_for(settled, 10, "the start-up check's connection to close")
+    accepted = value(before, "pullgate_connections_total", role="guard")
+    for _ in range(3):
+        socket.create_connection(("127.0.0.1", g.port), timeout=5).close()
+    with socket.create_connection(("127.0.0.1", g.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        while s.recv(4096):
+            pass
+    after = wait_for(lambda: settled(accepted + 4), 10, "the four connections to be closed")
+    assert refused_total(after) - refused_total(before) == 1
+    assert value(after, "pullgate_tls_refused_total", role="guard", reason="protocol") == \
+        value(before, "pullgate_tls_refused_total", role="guard", reason="protocol") + 1
 
 
 def test_health_and_unknown_paths(guards, origin, pki):
