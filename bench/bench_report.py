@@ -138,6 +138,13 @@ def _per_cpu(runs):
     return _med(runs, "rps") / (cpu / 100.0) if cpu else None
 
 
+def _ms_pair(ours, theirs):
+    """"A ms vs B ms", with a third decimal when two would show different
+    values as the same (the judgment uses them unrounded)."""
+    digits = 3 if ours != theirs and "%.2f" % ours == "%.2f" % theirs else 2
+    return "%.*f ms vs %.*f ms" % (digits, ours, digits, theirs)
+
+
 def _best_peer(values, higher_better):
     peers = [values[p] for p in PEERS if values.get(p)]
     if not peers:
@@ -166,7 +173,7 @@ def _goals_table(run, scs, st, ceiling):
             best = _best_peer(vals, False)
             if best and vals["pullgate"]:
                 add("p99 no worse than the better peer", "%s: %s" % (sc.role, sc.label),
-                    "%.2f ms vs %.2f ms" % (vals["pullgate"], best), vals["pullgate"] <= best)
+                    _ms_pair(vals["pullgate"], best), vals["pullgate"] <= best)
             continue
         vals = {n: _per_cpu(r) for n, r in per.items()}
         best = _best_peer(vals, True)
