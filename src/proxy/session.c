@@ -678,6 +678,7 @@ void session_run(struct proxy_session *s)
 				proxy_session_close(s, s->close_reason ? s->close_reason : "refused");
 				return;
 			}
+			transport_forget_handshake(&s->client);
 			timer_arm(s->pw->loop, &s->timer, s->pw->limits->header_ms);
 			s->req_parsed_once = true;
 			session_set_idle(s, true);

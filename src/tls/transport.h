@@ -60,11 +60,10 @@ void transport_init_plain(struct transport *t, int fd);
 /* Takes ssl (freed by transport_close). server: accept side or connect side. */
 void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server);
 
-/* Empties the key exchange's two keys (ours and the peer's share) once the
- * handshake is done: OpenSSL 3.0 keeps them, with their locks, until the
- * connection ends, about 0.4 KiB of every idle connection, though nothing
- * reads them again. The keys stay, empty, for SSL_free. */
-void tls_key_exchange_release(SSL *ssl);
+/* Once the owner has read what it needs of the handshake (the peer's
+ * certificate, the SNI), a TLS server connection lets go of its session
+ * (tls/tls_release.h); a no-op otherwise. */
+void transport_forget_handshake(struct transport *t);
 
 /* Whether the peer sent anything at all: a connection that closes without
  * a byte is a probe (a load balancer's check), not a failed handshake. */

@@ -19,11 +19,11 @@
  */
 #include <errno.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tls/tls_release.h"
 #include "tls/transport.h"
 
 #define TLS_STAGE_RECORDS 4
@@ -205,24 +205,6 @@ static int tls_settle(struct transport *t, int ret, bool reading)
 	}
 }
 
-/* Setting a key's type anew frees what it held and leaves it empty. */
-static void empty_key(EVP_PKEY *k)
-{
-	if (EVP_PKEY_set_type(k, EVP_PKEY_get_base_id(k)) != 1)
-		ERR_clear_error();
-	EVP_PKEY_free(k); /* the reference the getter took */
-}
-
-void tls_key_exchange_release(SSL *ssl)
-{
-	EVP_PKEY *k = NULL;
-	if (SSL_get_tmp_key(ssl, &k) == 1 && k)
-		empty_key(k);
-	k = NULL;
-	if (SSL_get_peer_tmp_key(ssl, &k) == 1 && k)
-		empty_key(k);
-}
-
 static int tls_handshake(struct transport *t)
 {
 	tls_bind(t);
@@ -349,6 +331,12 @@ static void tls_shutdown(struct transport *t)
 static bool tls_has_pending(struct transport *t)
 {
 	return SSL_has_pending(t->ssl);
+}
+
+void transport_forget_handshake(struct transport *t)
+{
+	if (t->ssl && SSL_is_server(t->ssl))
+		tls_session_release(t->ssl);
 }
 
 bool transport_received_any(const struct transport *t)

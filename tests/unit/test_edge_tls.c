@@ -18,6 +18,7 @@
 #include "tls/cert_text.h"
 #include "tls/client_cert_check.h"
 #include "tls/edge_tls.h"
+#include "tls/tls_release.h"
 #include "tls/transport.h"
 
 /* ---- certificates -------------------------------------------------- */
@@ -653,6 +654,55 @@ TEST(tls_key_exchange_keys_released_after_handshake)
 		struct et_conn again;
 		et_visit(set, "www.example.com", NULL, versions[i], sess, &again);
 		CHECK(again.ok && SSL_session_reused(again.client));
+		CHECK(et_exchange(again.client, again.server));
+		et_conn_free(&again);
+		SSL_SESSION_free(sess);
+	}
+	edge_tls_unref(set);
+}
+
+/* A TLS 1.3 server connection lets its session go once established; the
+ * connection still carries data both ways, through key updates from either
+ * side and a clean close, and the client's ticket still resumes. A client,
+ * and a TLS 1.2 server (whose session may sit in a cache), keep theirs. */
+TEST(tls_session_released_after_tls13_handshake)
+{
+	struct et_conf t;
+	et_conf_init(&t);
+	struct edge_tls *set = et_build(&t);
+	REQUIRE(set);
+	for (int version = TLS1_2_VERSION; version <= TLS1_3_VERSION; version++) {
+		bool tls13 = version == TLS1_3_VERSION;
+		struct et_conn k;
+		et_visit(set, "www.example.com", NULL, version, NULL, &k);
+		REQUIRE(k.ok);
+		SSL_CTX *was = SSL_get_SSL_CTX(k.server);
+		CHECK(SSL_get_session(k.server) != NULL);
+		CHECK(!tls_session_release(k.client));
+		CHECK(SSL_get_session(k.client) != NULL);
+		CHECK(tls_session_release(k.server) == tls13);
+		CHECK((SSL_get_session(k.server) == NULL) == tls13);
+		CHECK((SSL_get_SSL_CTX(k.server) != was) == tls13);
+		CHECK(!tls_session_release(k.server)); /* nothing left to release */
+		CHECK_EQ_INT(SSL_version(k.server), version);
+		CHECK(et_exchange(k.client, k.server));
+		CHECK(et_exchange(k.server, k.client));
+		if (tls13) {
+			CHECK(SSL_key_update(k.client, SSL_KEY_UPDATE_REQUESTED) == 1);
+			CHECK(et_exchange(k.client, k.server));
+			CHECK(SSL_key_update(k.server, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
+			CHECK(et_exchange(k.server, k.client));
+		}
+		SSL_SESSION *sess = SSL_get1_session(k.client);
+		CHECK(SSL_shutdown(k.server) == 0);
+		char c;
+		int n = SSL_read(k.client, &c, 1);
+		CHECK(n <= 0 && SSL_get_error(k.client, n) == SSL_ERROR_ZERO_RETURN);
+		et_conn_free(&k);
+		struct et_conn again;
+		et_visit(set, "www.example.com", NULL, version, sess, &again);
+		CHECK(again.ok && SSL_session_reused(again.client));
+		CHECK(tls_session_release(again.server) == tls13);
 		CHECK(et_exchange(again.client, again.server));
 		et_conn_free(&again);
 		SSL_SESSION_free(sess);

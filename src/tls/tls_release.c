@@ -1,0 +1,95 @@
+/*
+ * tls_release: established connections let go of handshake state.
+ *
+ * The session cannot simply be set to none: SSL_set_session first puts the
+ * context's method back on the connection whenever the two differ, and a
+ * server context's method is version-flexible while an established
+ * connection's is the negotiated version's; the reset discards the record
+ * layer. So the connection first moves to a bare context made with its own
+ * negotiated method (one per method, for the life of the process), where
+ * the reset does not happen.
+ */
+#include "tls/tls_release.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Setting a key's type anew frees what it held and leaves it empty. */
+static void empty_key(EVP_PKEY *k)
+{
+	if (EVP_PKEY_set_type(k, EVP_PKEY_get_base_id(k)) != 1)
+		ERR_clear_error();
+	EVP_PKEY_free(k); /* the reference the getter took */
+}
+
+void tls_key_exchange_release(SSL *ssl)
+{
+	EVP_PKEY *k = NULL;
+	if (SSL_get_tmp_key(ssl, &k) == 1 && k)
+		empty_key(k);
+	k = NULL;
+	if (SSL_get_peer_tmp_key(ssl, &k) == 1 && k)
+		empty_key(k);
+}
+
+/* Bare contexts by negotiated method. A slot's context is written before
+ * its method is published, so a reader that finds the method finds the
+ * context; writers take the lock. */
+#define BARE_SLOTS 4
+static _Atomic(const SSL_METHOD *) bare_method[BARE_SLOTS];
+static SSL_CTX *bare_ctx[BARE_SLOTS];
+static pthread_mutex_t bare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static SSL_CTX *bare_context(const SSL_METHOD *method)
+{
+	for (int i = 0; i < BARE_SLOTS; i++) {
+		const SSL_METHOD *m = atomic_load_explicit(&bare_method[i], memory_order_acquire);
+		if (m == method)
+			return bare_ctx[i];
+		if (!m)
+			break;
+	}
+	SSL_CTX *ctx = NULL;
+	pthread_mutex_lock(&bare_lock);
+	for (int i = 0; i < BARE_SLOTS; i++) {
+		const SSL_METHOD *m = atomic_load_explicit(&bare_method[i], memory_order_relaxed);
+		if (m == method) {
+			ctx = bare_ctx[i];
+			break;
+		}
+		if (!m) {
+			ctx = SSL_CTX_new(method);
+			if (ctx) {
+				bare_ctx[i] = ctx;
+				atomic_store_explicit(&bare_method[i], method, memory_order_release);
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&bare_lock);
+	if (!ctx)
+		ERR_clear_error();
+	return ctx;
+}
+
+bool tls_session_release(SSL *ssl)
+{
+	SSL_SESSION *sess = SSL_get_session(ssl);
+	if (!sess || !SSL_is_server(ssl) || !SSL_is_init_finished(ssl) ||
+	    SSL_version(ssl) != TLS1_3_VERSION ||
+	    SSL_get_early_data_status(ssl) == SSL_EARLY_DATA_ACCEPTED ||
+	    SSL_SESSION_get_max_fragment_length(sess) != TLSEXT_max_fragment_length_DISABLED)
+		return false;
+	SSL_CTX *bare = bare_context(SSL_get_ssl_method(ssl));
+	if (!bare || SSL_set_SSL_CTX(ssl, bare) != bare) {
+		ERR_clear_error();
+		return false;
+	}
+	if (SSL_set_session(ssl, NULL) != 1 || SSL_get_session(ssl)) {
+		ERR_clear_error();
+		return false;
+	}
+	return true;
+}
