@@ -123,7 +123,7 @@ static void heap_down(struct loop *loop, size_t i)
 
 void timer_init(struct timer *t, timer_cb cb, void *data)
 {
-	t->deadline_ms = 0;
+	t->deadline_ms = t->due_ms = 0;
 	t->heap_index = 0;
 	t->cb = cb;
 	t->data = data;
@@ -145,7 +145,15 @@ void timer_disarm(struct loop *loop, struct timer *t)
 
 void timer_arm(struct loop *loop, struct timer *t, uint64_t ms)
 {
-	timer_disarm(loop, t);
+	uint64_t due = loop->now_ms + ms;
+	t->due_ms = due;
+	if (t->heap_index) {
+		if (due < t->deadline_ms) {
+			t->deadline_ms = due;
+			heap_up(loop, t->heap_index);
+		}
+		return;
+	}
 	if (loop->heap_len == loop->heap_cap) {
 		size_t cap = loop->heap_cap * 2;
 		struct timer **h = realloc(loop->heap, (cap + 1) * sizeof *h);
@@ -154,7 +162,7 @@ void timer_arm(struct loop *loop, struct timer *t, uint64_t ms)
 		loop->heap = h;
 		loop->heap_cap = cap;
 	}
-	t->deadline_ms = loop->now_ms + ms;
+	t->deadline_ms = due;
 	loop->heap[++loop->heap_len] = t;
 	t->heap_index = loop->heap_len;
 	heap_up(loop, loop->heap_len);
@@ -164,6 +172,12 @@ static void timers_run(struct loop *loop)
 {
 	while (loop->heap_len && loop->heap[1]->deadline_ms <= loop->now_ms) {
 		struct timer *t = loop->heap[1];
+		if (t->due_ms > loop->now_ms) {
+			/* Moved later since it was placed: place it again. */
+			t->deadline_ms = t->due_ms;
+			heap_down(loop, 1);
+			continue;
+		}
 		timer_disarm(loop, t);
 		t->cb(t);
 	}

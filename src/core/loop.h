@@ -33,7 +33,8 @@ struct timer;
 typedef void (*timer_cb)(struct timer *t);
 
 struct timer {
-	uint64_t deadline_ms;
+	uint64_t deadline_ms; /* the heap's key: never later than due_ms */
+	uint64_t due_ms;      /* when the timer fires */
 	size_t heap_index; /* 0 when not armed, else 1-based position */
 	timer_cb cb;
 	void *data;
@@ -67,7 +68,9 @@ int loop_watch_read(struct loop *loop, struct io_watch *w, int fd, io_cb cb, voi
 void loop_unwatch(struct loop *loop, struct io_watch *w);
 
 void timer_init(struct timer *t, timer_cb cb, void *data);
-/* (Re)arms t to fire after ms milliseconds. */
+/* (Re)arms t to fire after ms milliseconds. Moving an armed timer later
+ * only notes its new time (the heap moves it when its old time comes):
+ * connections push their timeouts back on every request. */
 void timer_arm(struct loop *loop, struct timer *t, uint64_t ms);
 void timer_disarm(struct loop *loop, struct timer *t);
 static inline bool timer_armed(const struct timer *t) { return t->heap_index != 0; }
