@@ -50,6 +50,19 @@ static bool list_has(struct slice value, struct slice token)
 	return false;
 }
 
+void http_connection_tokens(struct slice value, bool *close, bool *keep_alive)
+{
+	static const struct slice close_token = { "close", 5 }, keep_alive_token = { "keep-alive", 10 };
+	size_t pos = 0;
+	struct slice elem;
+	while (list_next(value, &pos, &elem)) {
+		if (slice_eq_nocase(elem, close_token))
+			*close = true;
+		else if (slice_eq_nocase(elem, keep_alive_token))
+			*keep_alive = true;
+	}
+}
+
 bool http_list_has_token(struct slice value, const char *token)
 {
 	struct slice t = slice_from_cstr(token);
@@ -57,16 +70,23 @@ bool http_list_has_token(struct slice value, const char *token)
 	return t.len > 0 && list_has(value, t);
 }
 
-#define HOP(s) { s, sizeof s - 1 }
-static const struct slice hop_by_hop[] = {
-	HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"), HOP("te"), HOP("trailer"),
-	HOP("transfer-encoding"), HOP("upgrade"), HOP("proxy-authenticate"),
-	HOP("proxy-authorization"),
-};
-#undef HOP
+#define HOP_BY_HOP_NAMES(X)                                                            \
+	X("connection") X("keep-alive") X("proxy-connection") X("te") X("trailer")     \
+	X("transfer-encoding") X("upgrade") X("proxy-authenticate") X("proxy-authorization")
+#define HOP_SLICE(s) { s, sizeof s - 1 },
+#define HOP_LENGTH_BIT(s) | (1u << (sizeof s - 1))
+static const struct slice hop_by_hop[] = { HOP_BY_HOP_NAMES(HOP_SLICE) };
+/* Which lengths the names have (all below 32): most fields of a message
+ * have another length and need no comparison at all. */
+static const uint32_t hop_by_hop_lengths = 0 HOP_BY_HOP_NAMES(HOP_LENGTH_BIT);
+#undef HOP_SLICE
+#undef HOP_LENGTH_BIT
+#undef HOP_BY_HOP_NAMES
 
 static bool fixed_hop_by_hop(struct slice name)
 {
+	if (name.len >= 32 || !(hop_by_hop_lengths & (1u << name.len)))
+		return false;
 	for (size_t i = 0; i < sizeof hop_by_hop / sizeof hop_by_hop[0]; i++) {
 		if (slice_eq_nocase(name, hop_by_hop[i]))
 			return true;

@@ -100,6 +100,9 @@ const struct http_header *http_find_header(const struct http_header *headers, si
 /* True when the comma-separated list value contains token (case-insensitive,
  * OWS around elements ignored). */
 bool http_list_has_token(struct slice value, const char *token);
+/* Sets *close and *keep_alive when a Connection value lists them (one pass;
+ * neither is cleared). */
+void http_connection_tokens(struct slice value, bool *close, bool *keep_alive);
 
 /* True when a header must not be forwarded by a proxy: the fixed hop-by-hop
  * set (Connection, Keep-Alive, Proxy-Connection, TE, Trailer,

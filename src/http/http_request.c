@@ -131,8 +131,7 @@ static void collect_fields(const struct http_request *req, struct request_fields
 			rf->host = h;
 			rf->n_host++;
 		} else if (slice_eq_cstr_nocase(h->name, "connection")) {
-			rf->conn_close |= http_list_has_token(h->value, "close");
-			rf->conn_keep_alive |= http_list_has_token(h->value, "keep-alive");
+			http_connection_tokens(h->value, &rf->conn_close, &rf->conn_keep_alive);
 		} else if (slice_eq_cstr_nocase(h->name, "expect")) {
 			if (slice_eq_cstr_nocase(h->value, "100-continue"))
 				rf->expect_continue = true;

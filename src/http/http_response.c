@@ -56,8 +56,7 @@ static void collect_fields(const struct http_response *resp, struct response_fie
 			rf->te = h;
 			rf->n_te++;
 		} else if (slice_eq_cstr_nocase(h->name, "connection")) {
-			rf->conn_close |= http_list_has_token(h->value, "close");
-			rf->conn_keep_alive |= http_list_has_token(h->value, "keep-alive");
+			http_connection_tokens(h->value, &rf->conn_close, &rf->conn_keep_alive);
 		}
 	}
 }

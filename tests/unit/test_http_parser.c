@@ -562,6 +562,38 @@ TEST(http_parser_hop_by_hop)
 	CHECK(!http_header_is_hop_by_hop(SLICE_LIT("Host"), h, 3));
 	CHECK(!http_header_is_hop_by_hop(SLICE_LIT("Content-Length"), h, 3));
 	CHECK(!http_header_is_hop_by_hop(SLICE_LIT("TE2"), h, 3));
+	/* Names as long as a hop-by-hop one, and longer than any. */
+	static const char *const others[] = {
+		"Tk", "X-Trace", "Keep-Alivf", "Connectiom", "proxy-connectioN2", "Transfer-Encodinx",
+		"Proxy-Authenticatf", "Proxy-Authorizatiom", "X-A-Name-Longer-Than-Thirty-Two-Bytes",
+	};
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		CHECK(!http_header_is_hop_by_hop(slice_from_cstr(others[i]), NULL, 0));
+}
+
+TEST(http_parser_connection_tokens)
+{
+	static const struct {
+		const char *value;
+		bool close, keep_alive;
+	} cases[] = {
+		{ "close", true, false },
+		{ "Keep-Alive", false, true },
+		{ " keep-alive ,\tCLOSE ", true, true },
+		{ "Upgrade, keep-alive", false, true },
+		{ "closed, keep-alive;x, xclose", false, false },
+		{ "", false, false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool close = false, keep_alive = false;
+		http_connection_tokens(slice_from_cstr(cases[i].value), &close, &keep_alive);
+		CHECK_EQ_INT(close, cases[i].close);
+		CHECK_EQ_INT(keep_alive, cases[i].keep_alive);
+	}
+	/* Neither is cleared: several Connection fields add up. */
+	bool close = true, keep_alive = false;
+	http_connection_tokens(SLICE_LIT("keep-alive"), &close, &keep_alive);
+	CHECK(close && keep_alive);
 }
 
 /* The gathered connection options answer as the headers do, also with more
