@@ -99,58 +99,71 @@ int http_head_scan(const char *buf, size_t len, size_t start, const struct http_
 	return HTTP_INCOMPLETE;
 }
 
-/* Every byte of v[0..n) is a field-value byte (HTAB, SP, VCHAR, obs-text).
- * Values are most of a head's bytes, so eight are checked at once: a word
- * with no byte below 0x20 and none equal to 0x7f is all valid (the classic
- * "has a byte less than" and "has a zero byte" tests, exact as yes/no); a
- * word that fails, which may hold a valid HTAB, is checked byte by byte. */
-static bool field_value_valid(const char *v, size_t n)
+/* Whether any of the eight bytes in w is below 0x20 or is 0x7f: the bytes a
+ * field value may not hold, except HTAB (and the CR that ends the line).
+ * The classic "has a byte less than" and "has a zero byte" tests, exact as
+ * yes/no; bytes from 0x80 (obs-text) pass. */
+static inline bool word_has_control(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, v + i, 8);
-		uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-		uint64_t x = w ^ (ones * 0x7f);
-		uint64_t del = (x - ones) & ~x & highs;
-		if (!(below_space | del))
-			continue;
-		for (size_t j = i; j < i + 8; j++)
-			if (!http_cc_is((unsigned char)v[j], HTTP_CC_FIELD))
-				return false;
-	}
-	for (; i < n; i++)
-		if (!http_cc_is((unsigned char)v[i], HTTP_CC_FIELD))
-			return false;
-	return true;
+	uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+	uint64_t x = w ^ (ones * 0x7f);
+	uint64_t del = (x - ones) & ~x & highs;
+	return (below_space | del) != 0;
 }
 
-/* One field line buf[p..cr): name ":" OWS value OWS. */
-static int parse_field(const char *buf, size_t p, size_t cr, struct http_header *h,
-		       struct http_fail *f)
+/* One field line from buf[p]: name ":" OWS value OWS CRLF, in one pass.
+ * The value is read up to its CR eight bytes at a time (values are most of
+ * a head's bytes); a word with a control byte, which may be a valid HTAB or
+ * the CR, is read byte by byte. *next is where the following line starts.
+ * The scan guaranteed the head ends in CRLF CRLF before head_end. */
+static int parse_field_line(const char *buf, size_t p, size_t head_end, struct http_header *h,
+			    size_t *next, struct http_fail *f)
 {
 	size_t name = p;
 
 	if (http_is_ows((unsigned char)buf[p]))
 		return http_fail_set(f, 400, "obs-fold or whitespace before field name");
-	while (p < cr && http_cc_is((unsigned char)buf[p], HTTP_CC_TCHAR))
+	while (http_cc_is((unsigned char)buf[p], HTTP_CC_TCHAR))
 		p++;
 	if (p == name)
 		return http_fail_set(f, 400, "empty or invalid field name");
-	if (p == cr || buf[p] != ':')
+	if (buf[p] != ':')
 		return http_fail_set(f, 400, "invalid field name");
 	h->name = slice_make(buf + name, p - name);
 
 	p++;
-	while (p < cr && http_is_ows((unsigned char)buf[p]))
+	while (http_is_ows((unsigned char)buf[p]))
 		p++;
-	size_t end = cr;
-	while (end > p && http_is_ows((unsigned char)buf[end - 1]))
-		end--;
-	if (!field_value_valid(buf + p, end - p))
+	size_t value = p;
+	for (bool at_cr = false; !at_cr;) {
+		while (p + 8 <= head_end) {
+			uint64_t w;
+			memcpy(&w, buf + p, 8);
+			if (word_has_control(w))
+				break;
+			p += 8;
+		}
+		/* Byte by byte through the word that stopped the fast path; the
+		 * line's CR comes before head_end, so this ends there at most. */
+		for (size_t stop = p + 8; p < stop; p++) {
+			unsigned char c = (unsigned char)buf[p];
+			if (c == '\r') {
+				at_cr = true;
+				break;
+			}
+			if (!http_cc_is(c, HTTP_CC_FIELD))
+				return http_fail_set(f, 400, "control character in field value");
+		}
+	}
+	/* A CR without its LF inside a value is a control character. */
+	if (buf[p + 1] != '\n')
 		return http_fail_set(f, 400, "control character in field value");
-	h->value = slice_make(buf + p, end - p);
+	size_t end = p;
+	while (end > value && http_is_ows((unsigned char)buf[end - 1]))
+		end--;
+	h->value = slice_make(buf + value, end - value);
+	*next = p + 2;
 	return 0;
 }
 
@@ -160,16 +173,12 @@ int http_parse_fields(const char *buf, size_t from, size_t head_end, struct http
 	size_t p = from;
 
 	*count = 0;
-	/* The scan guaranteed every LF has its CR and the head ends in CRLF CRLF. */
 	while (p + 2 < head_end) {
-		const char *lf = memchr(buf + p, '\n', head_end - p);
-		size_t cr = (size_t)(lf - buf) - 1;
 		if (*count >= max)
 			return http_fail_set(f, 431, "too many header fields");
-		if (parse_field(buf, p, cr, &headers[*count], f) != 0)
+		if (parse_field_line(buf, p, head_end, &headers[*count], &p, f) != 0)
 			return HTTP_ERROR;
 		(*count)++;
-		p = cr + 2;
 	}
 	return 0;
 }
