@@ -6,8 +6,8 @@
  * server context's method is version-flexible while an established
  * connection's is the negotiated version's; the reset discards the record
  * layer. So the connection first moves to a bare context made with its own
- * negotiated method (one per method, for the life of the process), where
- * the reset does not happen.
+ * negotiated method (made once, for the life of the process), where the
+ * reset does not happen.
  */
 #include "tls/tls_release.h"
 
@@ -34,44 +34,23 @@ void tls_key_exchange_release(SSL *ssl)
 		empty_key(k);
 }
 
-/* Bare contexts by negotiated method. A slot's context is written before
- * its method is published, so a reader that finds the method finds the
- * context; writers take the lock. */
-#define BARE_SLOTS 4
-static _Atomic(const SSL_METHOD *) bare_method[BARE_SLOTS];
-static SSL_CTX *bare_ctx[BARE_SLOTS];
+/* The bare context, made on first use with the negotiated method. Only
+ * TLS 1.3 server connections get here, so there is one method; a context
+ * for another would not do, and such a connection keeps its session. */
+static _Atomic(SSL_CTX *) bare_ctx;
 static pthread_mutex_t bare_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static SSL_CTX *bare_context(const SSL_METHOD *method)
 {
-	for (int i = 0; i < BARE_SLOTS; i++) {
-		const SSL_METHOD *m = atomic_load_explicit(&bare_method[i], memory_order_acquire);
-		if (m == method)
-			return bare_ctx[i];
-		if (!m)
-			break;
+	SSL_CTX *ctx = atomic_load_explicit(&bare_ctx, memory_order_acquire);
+	if (!ctx) {
+		pthread_mutex_lock(&bare_lock);
+		ctx = atomic_load_explicit(&bare_ctx, memory_order_relaxed);
+		if (!ctx && (ctx = SSL_CTX_new(method)) != NULL)
+			atomic_store_explicit(&bare_ctx, ctx, memory_order_release);
+		pthread_mutex_unlock(&bare_lock);
 	}
-	SSL_CTX *ctx = NULL;
-	pthread_mutex_lock(&bare_lock);
-	for (int i = 0; i < BARE_SLOTS; i++) {
-		const SSL_METHOD *m = atomic_load_explicit(&bare_method[i], memory_order_relaxed);
-		if (m == method) {
-			ctx = bare_ctx[i];
-			break;
-		}
-		if (!m) {
-			ctx = SSL_CTX_new(method);
-			if (ctx) {
-				bare_ctx[i] = ctx;
-				atomic_store_explicit(&bare_method[i], method, memory_order_release);
-			}
-			break;
-		}
-	}
-	pthread_mutex_unlock(&bare_lock);
-	if (!ctx)
-		ERR_clear_error();
-	return ctx;
+	return ctx && SSL_CTX_get_ssl_method(ctx) == method ? ctx : NULL;
 }
 
 bool tls_session_release(SSL *ssl)
@@ -83,11 +62,7 @@ bool tls_session_release(SSL *ssl)
 	    SSL_SESSION_get_max_fragment_length(sess) != TLSEXT_max_fragment_length_DISABLED)
 		return false;
 	SSL_CTX *bare = bare_context(SSL_get_ssl_method(ssl));
-	if (!bare || SSL_set_SSL_CTX(ssl, bare) != bare) {
-		ERR_clear_error();
-		return false;
-	}
-	if (SSL_set_session(ssl, NULL) != 1 || SSL_get_session(ssl)) {
+	if (!bare || SSL_set_SSL_CTX(ssl, bare) != bare || SSL_set_session(ssl, NULL) != 1) {
 		ERR_clear_error();
 		return false;
 	}

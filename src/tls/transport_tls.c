@@ -335,7 +335,7 @@ static bool tls_has_pending(struct transport *t)
 
 void transport_forget_handshake(struct transport *t)
 {
-	if (t->ssl && SSL_is_server(t->ssl))
+	if (t->ssl)
 		tls_session_release(t->ssl);
 }
 
