@@ -10,16 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "core/hex.h"
 
 bool conf_parse_sha256_hex(const char *text, uint8_t out[32], char *why, size_t why_len)
 {
@@ -30,8 +21,8 @@ bool conf_parse_sha256_hex(const char *text, uint8_t out[32], char *why, size_t 
 	for (const char *p = text; *p;) {
 		if (colons && nbytes > 0 && *p++ != ':')
 			goto malformed;
-		int hi = hex_value(p[0]);
-		int lo = hi < 0 ? -1 : hex_value(p[1]);
+		int hi = hex_digit_value((unsigned char)p[0]);
+		int lo = hi < 0 ? -1 : hex_digit_value((unsigned char)p[1]);
 		if (lo < 0)
 			goto malformed;
 		if (nbytes < 32)

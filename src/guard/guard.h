@@ -81,6 +81,7 @@ struct guard_server {
 struct guard_conn {
 	struct guard_tls *tls;
 	struct guard_identity *identity; /* a reference; shared, never written */
+	const struct guard_host *host;   /* the hosts entry the SNI matched, or NULL */
 };
 
 extern const struct proxy_role guard_role;

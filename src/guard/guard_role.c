@@ -58,6 +58,7 @@ static bool guard_on_established(struct proxy_session *s)
 {
 	struct guard_conn *gc = conn_of(s);
 	gc->identity = guard_tls_identity(s->client.ssl, &conf_of(s)->headers);
+	gc->host = guard_tls_matched_host(s->client.ssl);
 	if (!gc->identity) {
 		s->close_reason = "out of memory";
 		return false;
@@ -76,7 +77,7 @@ static void guard_log_fields(struct proxy_session *s, struct access_entry *e)
 static int guard_check_request(struct proxy_session *s, const struct http_request *req)
 {
 	struct guard_conn *gc = conn_of(s);
-	if (!guard_tls_host_allowed(gc->tls, s->client.ssl, req->host))
+	if (!guard_tls_host_allowed(gc->tls, gc->host, req->host))
 		return 421;
 	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 
+#include "core/hex.h"
 #include "http/chunked.h"
 #include "http/http_internal.h"
 
@@ -46,17 +47,6 @@ void chunked_decoder_init(struct chunked_decoder *d)
 	d->done = false;
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_tchar(unsigned char c)
 {
 	return http_cc_is(c, HTTP_CC_TCHAR);
@@ -80,12 +70,12 @@ static int step_size_line(struct chunked_decoder *d, unsigned char c)
 
 	switch (d->state) {
 	case CK_SIZE_FIRST:
-		if ((v = hex_value(c)) < 0)
+		if ((v = hex_digit_value((unsigned char)c)) < 0)
 			return CK_ERROR;
 		d->remaining = (uint64_t)v;
 		return CK_SIZE;
 	case CK_SIZE:
-		if ((v = hex_value(c)) < 0)
+		if ((v = hex_digit_value((unsigned char)c)) < 0)
 			return after_value(c);
 		if (d->remaining > (uint64_t)INT64_MAX >> 4)
 			return CK_ERROR;

@@ -99,7 +99,7 @@ void session_log_end(struct proxy_session *s, int status, uint64_t bytes, const 
 		.referer = slice_from_cstr(l->referer),
 		.status = status,
 		.bytes = bytes,
-		.tls = s->client.ssl ? SSL_get_version(s->client.ssl) : NULL,
+		.tls = transport_tls_version(&s->client),
 		.reason = reason,
 	};
 	if (s->pw->role->log_fields)

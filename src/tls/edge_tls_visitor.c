@@ -19,6 +19,7 @@
 #include "tls/tls_sni.h"
 #include "tls/tls_keys.h"
 #include "tls/tls_suites.h"
+#include "tls/transport_records.h"
 
 
 #define TICKET_KEYS_LEN 80 /* name 16, HMAC 32, AES 32 */
@@ -146,6 +147,7 @@ static SSL_CTX *ctx_new(struct edge_tls *set, const unsigned char *keys, const c
 	/* Stateless tickets only: nothing per session to keep or share. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+	transport_records_prepare(ctx);
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, set);
 	CRYPTO_THREAD_run_once(&sni_once, sni_index_init);

@@ -18,6 +18,7 @@
 #include "tls/pins.h"
 #include "tls/tls_keys.h"
 #include "tls/tls_suites.h"
+#include "tls/transport_records.h"
 #include "tls/trust_store.h"
 #include "tls/verify_policy.h"
 
@@ -64,6 +65,7 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+	transport_records_prepare(ctx);
 
 	long long left = 0;
 	if (!tls_keys_load(ctx, cert, key, &left, err, errlen)) {

@@ -46,9 +46,11 @@ void guard_tls_verify_counts(struct guard_tls *set, unsigned long long *hits,
 const struct guard_host *guard_tls_matched_host(SSL *ssl);
 
 /* True when a request with this Host (port allowed, any case) may be served on
- * this connection: Host must match the SNI's hosts entry, or, when the SNI
+ * a connection whose SNI matched the hosts entry matched (guard_tls_matched_host,
+ * read once the handshake is done): Host must match that entry, or, when the SNI
  * matched none, no entry at all. Always true when no hosts are configured. */
-bool guard_tls_host_allowed(struct guard_tls *set, SSL *ssl, struct slice host);
+bool guard_tls_host_allowed(struct guard_tls *set, const struct guard_host *matched,
+			    struct slice host);
 
 /* Why a handshake failed. class is one of: "no certificate", "unknown CA",
  * "expired", "not yet valid", "revoked", "wrong key usage", "not pinned",

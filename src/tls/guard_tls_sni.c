@@ -81,13 +81,13 @@ static bool entry_has(const struct guard_host *h, struct slice name)
 	return false;
 }
 
-bool guard_tls_host_allowed(struct guard_tls *set, SSL *ssl, struct slice host)
+bool guard_tls_host_allowed(struct guard_tls *set, const struct guard_host *matched,
+			    struct slice host)
 {
 	const struct guard_conf *conf = set->conf;
 	if (conf->host_count == 0)
 		return true;
 	struct slice name = hostname_from_host_header(host);
-	const struct guard_host *matched = guard_tls_matched_host(ssl);
 	if (matched)
 		return entry_has(matched, name);
 	/* An unmatched SNI may not reach an entry's names: that would skip the

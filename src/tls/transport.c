@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "tls/transport_records.h"
 
 void transport_note_events(struct transport *t, unsigned events)
 {
@@ -90,6 +91,10 @@ void transport_close(struct transport *t)
 	free(t->unsent);
 	t->unsent = NULL;
 	t->unsent_len = t->unsent_off = 0;
+	free(t->rx);
+	t->rx = NULL;
+	t->rx_len = 0;
+	transport_records_free(t);
 	if (t->ssl) {
 		SSL_free(t->ssl);
 		t->ssl = NULL;

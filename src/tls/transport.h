@@ -38,7 +38,7 @@ struct transport_ops {
 struct transport {
 	const struct transport_ops *ops;
 	int fd;
-	SSL *ssl;              /* NULL for plain */
+	SSL *ssl;              /* NULL for plain, and once our own records need it no more */
 	bool readable;         /* socket may have bytes (edge seen, no EAGAIN since) */
 	bool writable;         /* socket may take bytes */
 	bool read_wants_write; /* TLS read blocked until the socket is writable */
@@ -51,6 +51,10 @@ struct transport {
 	int sys_errno;         /* errno of a failed system call */
 	char *unsent;          /* accepted bytes the socket has not taken yet (owned) */
 	size_t unsent_len, unsent_off;
+	unsigned char *rx;     /* TLS: received bytes not yet consumed (owned) */
+	size_t rx_len;
+	struct tls_capture *capture; /* a watched handshake (tls/transport_records.h; owned) */
+	struct tls_stream *stream;   /* our own records once taken over (owned) */
 };
 
 extern const struct transport_ops transport_plain_ops;
@@ -61,9 +65,14 @@ void transport_init_plain(struct transport *t, int fd);
 void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server);
 
 /* Once the owner has read what it needs of the handshake (the peer's
- * certificate, the SNI), a TLS server connection lets go of its session
- * (tls/tls_release.h); a no-op otherwise. */
+ * certificate, the SNI), a TLS server connection lets go of it: one whose
+ * records are our own (tls/transport_records.h) frees its SSL, leaving
+ * t->ssl NULL; another lets go of its session (tls/tls_release.h). A no-op
+ * otherwise. */
 void transport_forget_handshake(struct transport *t);
+
+/* The protocol version's name ("TLSv1.3"), or NULL for a plain transport. */
+const char *transport_tls_version(const struct transport *t);
 
 /* Whether the peer sent anything at all: a connection that closes without
  * a byte is a probe (a load balancer's check), not a failed handshake. */

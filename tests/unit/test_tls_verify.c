@@ -1107,7 +1107,7 @@ TEST(tls_verify_identity_reserved_names)
 
 static bool tv_allowed(struct guard_tls *set, SSL *ssl, const char *host)
 {
-	return guard_tls_host_allowed(set, ssl, slice_from_cstr(host));
+	return guard_tls_host_allowed(set, guard_tls_matched_host(ssl), slice_from_cstr(host));
 }
 
 TEST(tls_verify_host_allowed_rules)

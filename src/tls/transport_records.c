@@ -1,0 +1,448 @@
+/*
+ * transport_records: the watch over a TLS 1.3 server handshake, the take
+ * over, and the transport operations on pullgate's own records.
+ */
+#include "tls/transport_records.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/hex.h"
+#include "tls/tls13_records.h"
+
+/* What the handshake tells about the records to come. */
+struct tls_capture {
+	unsigned char client_secret[EVP_MAX_MD_SIZE];
+	unsigned char server_secret[EVP_MAX_MD_SIZE];
+	size_t client_len, server_len;
+	bool finished_sent;     /* our Finished went out: records since are sealed with ours */
+	bool finished_read;     /* the client's Finished came in */
+	uint64_t sealed_after;  /* records OpenSSL wrote after our Finished (tickets) */
+	uint64_t opened_after;  /* records OpenSSL read after the client's Finished */
+};
+
+/* A connection's own records. */
+struct tls_stream {
+	struct tls13_records keys;
+	char *plain; /* opened content the reader had no room for (owned) */
+	size_t plain_off, plain_len;
+	unsigned char hs[5]; /* a post-handshake message arriving in pieces */
+	size_t hs_len;
+	bool key_update_due; /* the peer asked for ours */
+};
+
+/* Records sealed with one key before we move to the next (RFC 8446, 5.5
+ * allows about 2^24.5 full records under one AES-GCM key). */
+#define TLS13_KEY_RECORDS (1ull << 24)
+/* Records sealed per write, sent with one send. */
+#define RECORDS_PER_WRITE 4
+#define RECORD_MAX (TLS13_HEADER_LEN + TLS13_MAX_BODY)
+#define KEY_UPDATE_LEN 5 /* type, length (3), request */
+
+static __thread unsigned char rx_scratch[RECORDS_PER_WRITE * RECORD_MAX];
+static __thread unsigned char tx_stage[TLS13_SEALED_LEN(KEY_UPDATE_LEN) +
+				       RECORDS_PER_WRITE * TLS13_SEALED_LEN(TLS13_MAX_PLAIN)];
+
+/* ---- the watch ----------------------------------------------------------- */
+
+/* The secret of a key log line "LABEL <client random> <secret>" in hex. */
+static size_t line_secret(const char *line, unsigned char *out, size_t room)
+{
+	const char *p = strchr(line, ' ');
+	p = p ? strchr(p + 1, ' ') : NULL;
+	if (!p)
+		return 0;
+	p++;
+	size_t n = 0;
+	for (; p[0] && p[1] && n < room; p += 2) {
+		int hi = hex_digit_value((unsigned char)p[0]), lo = hex_digit_value((unsigned char)p[1]);
+		if (hi < 0 || lo < 0)
+			return 0;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+	}
+	return *p ? 0 : n;
+}
+
+static void keylog_line(const SSL *ssl, const char *line)
+{
+	struct transport *t = transport_tls_of(ssl);
+	struct tls_capture *c = t ? t->capture : NULL;
+	if (!c)
+		return;
+	static const char client[] = "CLIENT_TRAFFIC_SECRET_0 ", server[] = "SERVER_TRAFFIC_SECRET_0 ";
+	if (strncmp(line, client, sizeof client - 1) == 0)
+		c->client_len = line_secret(line, c->client_secret, sizeof c->client_secret);
+	else if (strncmp(line, server, sizeof server - 1) == 0)
+		c->server_len = line_secret(line, c->server_secret, sizeof c->server_secret);
+}
+
+/* Counts the records OpenSSL seals and opens with the application keys.
+ * A handshake message is reported after the record that carried it, so
+ * the records after our Finished's report are the ones under our
+ * application key. */
+static void record_seen(int write_p, int version, int content_type, const void *buf, size_t len,
+			SSL *ssl, void *arg)
+{
+	(void)version;
+	(void)arg;
+	struct transport *t = transport_tls_of(ssl);
+	struct tls_capture *c = t ? t->capture : NULL;
+	if (!c)
+		return;
+	const unsigned char *p = buf;
+	if (content_type == SSL3_RT_HEADER) {
+		if (write_p && c->finished_sent)
+			c->sealed_after++;
+		else if (!write_p && c->finished_read)
+			c->opened_after++;
+	} else if (content_type == SSL3_RT_HANDSHAKE && len > 0 && p[0] == SSL3_MT_FINISHED) {
+		if (write_p)
+			c->finished_sent = true;
+		else
+			c->finished_read = true;
+	}
+}
+
+void transport_records_prepare(SSL_CTX *ctx)
+{
+	SSL_CTX_set_keylog_callback(ctx, keylog_line);
+}
+
+bool transport_records_watch(struct transport *t)
+{
+	t->capture = calloc(1, sizeof *t->capture);
+	if (!t->capture)
+		return false;
+	SSL_set_msg_callback(t->ssl, record_seen);
+	/* One record at a time: what follows the client's Finished must stay
+	 * with the transport, not in OpenSSL's buffer (transport_tls.c). */
+	SSL_set_read_ahead(t->ssl, 0);
+	return true;
+}
+
+static void capture_free(struct transport *t)
+{
+	if (t->capture) {
+		OPENSSL_cleanse(t->capture, sizeof *t->capture);
+		free(t->capture);
+		t->capture = NULL;
+	}
+}
+
+bool transport_records_take_over(struct transport *t)
+{
+	struct tls_capture *c = t->capture;
+	SSL *ssl = t->ssl;
+	if (!c)
+		return false;
+	SSL_set_msg_callback(ssl, NULL);
+	SSL_SESSION *sess = SSL_get_session(ssl);
+	const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
+	bool fits = SSL_is_server(ssl) && SSL_version(ssl) == TLS1_3_VERSION && sess && suite &&
+		    SSL_get_early_data_status(ssl) != SSL_EARLY_DATA_ACCEPTED &&
+		    SSL_SESSION_get_max_fragment_length(sess) == TLSEXT_max_fragment_length_DISABLED &&
+		    SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE && !SSL_has_pending(ssl) &&
+		    c->finished_sent && c->finished_read && c->opened_after == 0 && c->client_len &&
+		    c->client_len == c->server_len &&
+		    tls13_records_suite_supported(SSL_CIPHER_get_id(suite));
+	struct tls_stream *s = fits ? calloc(1, sizeof *s) : NULL;
+	if (s && !tls13_records_init(&s->keys, SSL_CIPHER_get_id(suite), c->client_secret,
+				     c->server_secret, c->client_len, c->sealed_after)) {
+		free(s);
+		s = NULL;
+	}
+	capture_free(t);
+	ERR_clear_error();
+	if (!s) {
+		/* OpenSSL keeps the records, and may read ahead again. */
+		SSL_set_read_ahead(ssl, 1);
+		return false;
+	}
+	t->stream = s;
+	t->ops = &transport_records_ops;
+	return true;
+}
+
+void transport_records_free(struct transport *t)
+{
+	capture_free(t);
+	if (t->stream) {
+		tls13_records_clear(&t->stream->keys);
+		free(t->stream->plain);
+		free(t->stream);
+		t->stream = NULL;
+	}
+}
+
+/* ---- sending --------------------------------------------------------------- */
+
+/* Sends out[0..len), keeping what the socket does not take. */
+static ssize_t send_sealed(struct transport *t, const unsigned char *out, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = transport_send_some(t, out + off, len - off);
+		if (n < 0)
+			return TRANSPORT_ERROR;
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off < len && !transport_keep_unsent(t, (const char *)out + off, len - off)) {
+		t->sys_errno = ENOMEM;
+		return TRANSPORT_ERROR;
+	}
+	return (ssize_t)len;
+}
+
+/* Seals a KeyUpdate (not asking for the peer's) at out and moves to our
+ * next key. Returns its record length, 0 on failure. */
+static size_t seal_key_update(struct tls_stream *s, unsigned char *out)
+{
+	static const unsigned char msg[KEY_UPDATE_LEN] = { SSL3_MT_KEY_UPDATE, 0, 0, 1,
+							   SSL_KEY_UPDATE_NOT_REQUESTED };
+	size_t n = tls13_seal(&s->keys, TLS13_HANDSHAKE, msg, sizeof msg, out);
+	if (!n || !tls13_key_update(&s->keys, &s->keys.seal))
+		return 0;
+	s->key_update_due = false;
+	return n;
+}
+
+/* Sends a fatal alert, best effort. */
+static void send_alert(struct transport *t, int level, int desc)
+{
+	unsigned char alert[2] = { (unsigned char)level, (unsigned char)desc };
+	unsigned char out[TLS13_SEALED_LEN(2)];
+	size_t n = tls13_seal(&t->stream->keys, TLS13_ALERT, alert, sizeof alert, out);
+	if (n && !t->unsent)
+		(void)transport_send_some(t, out, n);
+}
+
+static ssize_t records_write(struct transport *t, const void *buf, size_t len)
+{
+	struct tls_stream *s = t->stream;
+	if (t->unsent) {
+		int f = transport_flush(t);
+		if (f != 1)
+			return f;
+	}
+	size_t out = 0, done = 0;
+	if (s->key_update_due || s->keys.seal.seq >= TLS13_KEY_RECORDS) {
+		out = seal_key_update(s, tx_stage);
+		if (!out)
+			return TRANSPORT_ERROR;
+	}
+	for (int i = 0; i < RECORDS_PER_WRITE && done < len; i++) {
+		size_t chunk = len - done < TLS13_MAX_PLAIN ? len - done : TLS13_MAX_PLAIN;
+		size_t n = tls13_seal(&s->keys, TLS13_APPLICATION_DATA, (const char *)buf + done, chunk,
+				      tx_stage + out);
+		if (!n)
+			return TRANSPORT_ERROR;
+		out += n;
+		done += chunk;
+	}
+	if (send_sealed(t, tx_stage, out) < 0)
+		return TRANSPORT_ERROR;
+	return (ssize_t)done;
+}
+
+static void records_shutdown(struct transport *t)
+{
+	send_alert(t, SSL3_AL_WARNING, TLS13_ALERT_CLOSE_NOTIFY);
+}
+
+/* ---- receiving ------------------------------------------------------------- */
+
+/* Length of the whole record at p (have bytes), or 0 when incomplete. */
+static size_t record_len(const unsigned char *p, size_t have)
+{
+	if (have < TLS13_HEADER_LEN)
+		return 0;
+	size_t n = TLS13_HEADER_LEN + ((size_t)p[3] << 8 | p[4]);
+	return have >= n ? n : 0;
+}
+
+/* A post-handshake message from the client: only KeyUpdate may come (we
+ * never ask for a certificate after the handshake). Returns 0 or an alert. */
+static int take_handshake(struct tls_stream *s, const unsigned char *p, size_t len)
+{
+	while (len) {
+		size_t want = s->hs_len < 4 ? 4 : KEY_UPDATE_LEN;
+		size_t n = want - s->hs_len < len ? want - s->hs_len : len;
+		memcpy(s->hs + s->hs_len, p, n);
+		s->hs_len += n;
+		p += n;
+		len -= n;
+		if (s->hs_len == 4 && (s->hs[0] != SSL3_MT_KEY_UPDATE || s->hs[1] || s->hs[2] || s->hs[3] != 1))
+			return TLS13_ALERT_UNEXPECTED_MESSAGE;
+		if (s->hs_len < KEY_UPDATE_LEN)
+			continue;
+		unsigned char request = s->hs[4];
+		s->hs_len = 0;
+		if (request > SSL_KEY_UPDATE_REQUESTED)
+			return 47; /* illegal_parameter */
+		/* The next record is under the new key: nothing may follow the
+		 * KeyUpdate in this one. */
+		if (len)
+			return TLS13_ALERT_UNEXPECTED_MESSAGE;
+		if (!tls13_key_update(&s->keys, &s->keys.open))
+			return TLS13_ALERT_INTERNAL_ERROR;
+		if (request == SSL_KEY_UPDATE_REQUESTED)
+			s->key_update_due = true;
+	}
+	return 0;
+}
+
+/* Keeps p[0..n) as received bytes not yet consumed. */
+static bool keep_received(struct transport *t, const unsigned char *p, size_t n)
+{
+	if (!n)
+		return true;
+	t->rx = malloc(n);
+	if (!t->rx)
+		return false;
+	memcpy(t->rx, p, n);
+	t->rx_len = n;
+	return true;
+}
+
+/* Fails the connection: an alert to the peer, an OpenSSL-style reason for
+ * the log. */
+static ssize_t records_fail(struct transport *t, int alert)
+{
+	send_alert(t, SSL3_AL_FATAL, alert);
+	t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, alert == TLS13_ALERT_BAD_RECORD_MAC
+							? SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC
+							: SSL_R_UNEXPECTED_MESSAGE);
+	return TRANSPORT_ERROR;
+}
+
+static size_t take_plain(struct tls_stream *s, void *buf, size_t len)
+{
+	size_t n = s->plain_len < len ? s->plain_len : len;
+	memcpy(buf, s->plain + s->plain_off, n);
+	s->plain_off += n;
+	s->plain_len -= n;
+	if (!s->plain_len) {
+		free(s->plain);
+		s->plain = NULL;
+		s->plain_off = 0;
+	}
+	return n;
+}
+
+static ssize_t records_read(struct transport *t, void *buf, size_t len)
+{
+	struct tls_stream *s = t->stream;
+	t->read_wants_write = false;
+	if (s->plain_len)
+		return (ssize_t)take_plain(s, buf, len);
+	size_t got = 0;
+	unsigned char *data = rx_scratch;
+	while (!t->eof && got < len) {
+		size_t have = t->rx_len;
+		if (have) {
+			memcpy(data, t->rx, have);
+			free(t->rx);
+			t->rx = NULL;
+			t->rx_len = 0;
+		}
+		bool fresh = false;
+		if (!record_len(data, have) && t->readable) {
+			ssize_t n = recv(t->fd, data + have, sizeof rx_scratch - have, 0);
+			if (n > 0) {
+				t->received = true;
+				fresh = true;
+				if ((size_t)n < sizeof rx_scratch - have && !t->hup)
+					t->readable = false;
+				have += (size_t)n;
+			} else if (n == 0) {
+				t->eof = true; /* no close_notify: HTTP framing decides */
+			} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				t->readable = false;
+			} else if (errno != EINTR) {
+				t->sys_errno = errno;
+				return got ? (ssize_t)got : TRANSPORT_ERROR;
+			}
+		}
+		size_t off = 0, rl;
+		while (got < len && !t->eof && (rl = record_len(data + off, have - off)) != 0) {
+			enum tls13_content type;
+			size_t clen;
+			int alert = tls13_open(&s->keys, data + off, rl, &type, &clen);
+			if (alert)
+				return records_fail(t, alert);
+			const unsigned char *content = data + off + TLS13_HEADER_LEN;
+			off += rl;
+			if (s->hs_len && type != TLS13_HANDSHAKE)
+				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE);
+			if (type == TLS13_APPLICATION_DATA) {
+				size_t n = clen < len - got ? clen : len - got;
+				memcpy((char *)buf + got, content, n);
+				got += n;
+				if (n < clen) {
+					s->plain = malloc(clen - n);
+					if (!s->plain) {
+						t->sys_errno = ENOMEM;
+						return TRANSPORT_ERROR;
+					}
+					memcpy(s->plain, content + n, clen - n);
+					s->plain_len = clen - n;
+				}
+			} else if (type == TLS13_ALERT) {
+				if (clen != 2)
+					return records_fail(t, TLS13_ALERT_DECODE_ERROR);
+				if (content[1] == TLS13_ALERT_CLOSE_NOTIFY)
+					t->eof = true;
+				else if (content[1] != 90 /* user_canceled: a close_notify follows */) {
+					t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, SSL_AD_REASON_OFFSET + content[1]);
+					return TRANSPORT_ERROR;
+				}
+			} else if (type == TLS13_HANDSHAKE && clen) {
+				int a = take_handshake(s, content, clen);
+				if (a)
+					return records_fail(t, a);
+			} else {
+				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE);
+			}
+		}
+		/* A record too long to be one: no need to wait for all of it. */
+		if (have - off >= TLS13_HEADER_LEN &&
+		    ((size_t)data[off + 3] << 8 | data[off + 4]) > TLS13_MAX_BODY)
+			return records_fail(t, TLS13_ALERT_RECORD_OVERFLOW);
+		if (!t->eof && !keep_received(t, data + off, have - off)) {
+			t->sys_errno = ENOMEM;
+			return TRANSPORT_ERROR;
+		}
+		if (s->plain_len || (!fresh && !record_len(t->rx, t->rx_len) && !t->readable))
+			break;
+	}
+	if (got)
+		return (ssize_t)got;
+	if (t->eof)
+		return 0;
+	return TRANSPORT_AGAIN;
+}
+
+static bool records_has_pending(struct transport *t)
+{
+	return t->stream->plain_len || record_len(t->rx, t->rx_len);
+}
+
+static int records_handshake(struct transport *t)
+{
+	(void)t;
+	return 1;
+}
+
+const struct transport_ops transport_records_ops = {
+	.name = "tls",
+	.handshake = records_handshake,
+	.read = records_read,
+	.write = records_write,
+	.shutdown = records_shutdown,
+	.has_pending = records_has_pending,
+};
