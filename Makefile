@@ -2,7 +2,7 @@
 #   make            build/pullgate (optimised)
 #   make run        install build dependencies when root, build, run the demo
 #   make test       unit + end-to-end tests, built with ASan and UBSan
-#   make fuzz       run the HTTP parser fuzz target for FUZZ_SECONDS
+#   make fuzz       run each fuzz target (HTTP parser, TLS records) for FUZZ_SECONDS
 #   make test-tsan  the threaded end-to-end tests under ThreadSanitizer
 #   make bench      side-by-side benchmark against nginx and HAProxy
 
@@ -99,9 +99,17 @@ build/fuzz/fuzz_http_parser: fuzz/fuzz_http_parser.c src/http/*.c src/http/*.h
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
 
-fuzz: build/fuzz/fuzz_http_parser
-	@mkdir -p build/fuzz/corpus
+RECORD_FUZZ_SRCS := src/tls/tls13_records.c src/tls/transport_records.c src/tls/transport.c \
+		    src/tls/transport_tls.c src/tls/tls_release.c
+build/fuzz/fuzz_tls_records: fuzz/fuzz_tls_records.c $(RECORD_FUZZ_SRCS) src/tls/*.h src/core/*.h
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+		$(filter %.c,$^) -o $@ $(PKG_LIBS)
+
+fuzz: build/fuzz/fuzz_http_parser build/fuzz/fuzz_tls_records
+	@mkdir -p build/fuzz/corpus build/fuzz/corpus_records
 	build/fuzz/fuzz_http_parser -max_total_time=$(FUZZ_SECONDS) -max_len=16384 build/fuzz/corpus fuzz/corpus/http_parser
+	build/fuzz/fuzz_tls_records -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus_records
 
 bench: build/pullgate
 	sh bench/run.sh

@@ -148,17 +148,23 @@ bool transport_records_take_over(struct transport *t)
 		    c->finished_sent && c->finished_read && c->opened_after == 0 && c->client_len &&
 		    c->client_len == c->server_len &&
 		    tls13_records_suite_supported(SSL_CIPHER_get_id(suite));
-	struct tls_stream *s = fits ? calloc(1, sizeof *s) : NULL;
-	if (s && !tls13_records_init(&s->keys, SSL_CIPHER_get_id(suite), c->client_secret,
-				     c->server_secret, c->client_len, c->sealed_after)) {
-		free(s);
-		s = NULL;
-	}
+	bool taken = fits && transport_records_start(t, SSL_CIPHER_get_id(suite), c->client_secret,
+						      c->server_secret, c->client_len, c->sealed_after);
 	capture_free(t);
 	ERR_clear_error();
-	if (!s) {
-		/* OpenSSL keeps the records, and may read ahead again. */
-		SSL_set_read_ahead(ssl, 1);
+	if (!taken)
+		SSL_set_read_ahead(ssl, 1); /* OpenSSL keeps the records, and may read ahead again */
+	return taken;
+}
+
+bool transport_records_start(struct transport *t, uint32_t suite_id, const unsigned char *open_secret,
+			     const unsigned char *seal_secret, size_t secret_len, uint64_t seal_seq)
+{
+	struct tls_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return false;
+	if (!tls13_records_init(&s->keys, suite_id, open_secret, seal_secret, secret_len, seal_seq)) {
+		free(s);
 		return false;
 	}
 	t->stream = s;

@@ -20,6 +20,8 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "tls/transport.h"
 
@@ -34,6 +36,14 @@ bool transport_records_watch(struct transport *t);
  * connection qualifies; true if it did (t->ops changed). Either way the
  * watch ends. */
 bool transport_records_take_over(struct transport *t);
+
+/* Puts t's records in our hands with these application traffic secrets
+ * (tls/tls13_records.h); of what we send, seal_seq records went out
+ * already. The take over's last step, and how tests and the fuzz target
+ * make such a transport on any socket. False when out of memory or the
+ * suite is not ours to protect. */
+bool transport_records_start(struct transport *t, uint32_t suite_id, const unsigned char *open_secret,
+			     const unsigned char *seal_secret, size_t secret_len, uint64_t seal_seq);
 
 /* Frees what the connection's watch or records hold. */
 void transport_records_free(struct transport *t);
