@@ -18,6 +18,9 @@
 #define TLS13_MAX_PLAIN 16384u
 /* The largest record body a peer may send: plaintext, type, padding, tag. */
 #define TLS13_MAX_BODY (TLS13_MAX_PLAIN + 256u)
+/* Records sealed with one key before we move to the next (RFC 8446, 5.5
+ * allows about 2^24.5 full records under one AES-GCM key). */
+#define TLS13_KEY_RECORDS (1ull << 24)
 /* Room a sealed record of n bytes of content needs. */
 #define TLS13_SEALED_LEN(n) (TLS13_HEADER_LEN + (n) + 1 + TLS13_TAG_LEN)
 

@@ -34,9 +34,6 @@ struct tls_stream {
 	bool key_update_due; /* the peer asked for ours */
 };
 
-/* Records sealed with one key before we move to the next (RFC 8446, 5.5
- * allows about 2^24.5 full records under one AES-GCM key). */
-#define TLS13_KEY_RECORDS (1ull << 24)
 /* Records sealed per write, sent with one send. */
 #define RECORDS_PER_WRITE 4
 #define RECORD_MAX (TLS13_HEADER_LEN + TLS13_MAX_BODY)

@@ -467,6 +467,44 @@ TEST(tls_records_unexpected_records_are_refused)
 	}
 }
 
+/* After 2^24 records under one key, ours moves to the next: a KeyUpdate
+ * goes out first, and the data after it is sealed with the new key. */
+TEST(tls_records_key_moves_on_after_its_limit)
+{
+	unsigned char a[32] = { 7 }, b[32] = { 9 };
+	int sv[2];
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	struct transport t;
+	transport_init_plain(&t, sv[0]);
+	struct tls13_records peer;
+	REQUIRE(transport_records_start(&t, TLS1_3_CK_AES_128_GCM_SHA256, a, b, 32, TLS13_KEY_RECORDS - 1));
+	REQUIRE(tls13_records_init(&peer, TLS1_3_CK_AES_128_GCM_SHA256, b, a, 32, 0));
+	peer.open.seq = TLS13_KEY_RECORDS - 1;
+	transport_note_events(&t, IO_WRITE);
+	unsigned char rec[256];
+	enum tls13_content type;
+	size_t len;
+	/* The last record under the first key. */
+	CHECK_EQ_INT(transport_write(&t, "last", 4), 4);
+	CHECK_EQ_INT(read(sv[1], rec, sizeof rec), TLS13_SEALED_LEN(4));
+	CHECK_EQ_INT(tls13_open(&peer, rec, TLS13_SEALED_LEN(4), &type, &len), 0);
+	CHECK(type == TLS13_APPLICATION_DATA && len == 4);
+	/* Then a KeyUpdate that asks for nothing, and data under the next key. */
+	CHECK_EQ_INT(transport_write(&t, "next", 4), 4);
+	CHECK_EQ_INT(read(sv[1], rec, sizeof rec), TLS13_SEALED_LEN(5) + TLS13_SEALED_LEN(4));
+	CHECK_EQ_INT(tls13_open(&peer, rec, TLS13_SEALED_LEN(5), &type, &len), 0);
+	CHECK(type == TLS13_HANDSHAKE && len == 5);
+	const unsigned char *ku = rec + TLS13_HEADER_LEN;
+	CHECK(ku[0] == SSL3_MT_KEY_UPDATE && ku[3] == 1 && ku[4] == SSL_KEY_UPDATE_NOT_REQUESTED);
+	CHECK(tls13_key_update(&peer, &peer.open));
+	unsigned char *data = rec + TLS13_SEALED_LEN(5);
+	CHECK_EQ_INT(tls13_open(&peer, data, TLS13_SEALED_LEN(4), &type, &len), 0);
+	CHECK(type == TLS13_APPLICATION_DATA && len == 4 && memcmp(data + TLS13_HEADER_LEN, "next", 4) == 0);
+	tls13_records_clear(&peer);
+	transport_close(&t);
+	close(sv[1]);
+}
+
 /* The records themselves: what one side seals, the other opens, with the
  * sequence numbers and key updates in step; a replayed record fails. */
 TEST(tls13_records_seal_open_and_update)
