@@ -175,7 +175,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t secret_len = suite == TLS1_3_CK_AES_256_GCM_SHA384 ? 48 : 32;
 	static unsigned char a48[48] = { 1, 2, 3 }, b48[48] = { 4, 5, 6 };
 	const unsigned char *ta = secret_len == 48 ? a48 : a, *tb = secret_len == 48 ? b48 : b;
-	if (!transport_records_start(&r.t, suite, ta, tb, secret_len, 0) ||
+	struct transport_secrets k = { .suite_id = suite, .open_secret = ta, .seal_secret = tb,
+				       .secret_len = secret_len, .client = next_byte(&in) & 1 };
+	if (!transport_records_start(&r.t, &k) ||
 	    !tls13_records_init(&r.peer, suite, tb, ta, secret_len, 0))
 		abort();
 	uint8_t scratch[16384];

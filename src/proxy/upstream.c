@@ -2,6 +2,7 @@
 #include "proxy/upstream.h"
 
 #include "core/metrics.h"
+#include "tls/transport_records.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -254,6 +255,9 @@ void upstream_release(struct upstream_conn *c, bool reusable)
 		} else if (sess) {
 			SSL_SESSION_free(sess);
 		}
+		/* The tickets are in: the records can be ours from now on. */
+		if (c->t.capture)
+			transport_records_take_over(&c->t);
 	}
 	if (!reusable || c->handshaking || c->connecting || pool->idle_count >= pool->max_idle || c->t.eof) {
 		conn_close(c);

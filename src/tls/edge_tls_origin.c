@@ -18,6 +18,7 @@
 #include "tls/edge_tls_int.h"
 #include "tls/tls_keys.h"
 #include "tls/tls_suites.h"
+#include "tls/transport_records.h"
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
 
@@ -134,6 +135,9 @@ static bool ctx_add(struct edge_tls *set, const struct edge_origin_ctx *key,
 	/* The pool keeps sessions itself; this makes OpenSSL put TLS 1.3
 	 * tickets on the SSL_SESSION that SSL_get1_session returns. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	/* The pool's connections take their records over once their first
+	 * response is in (tls/transport_records.h). */
+	transport_records_prepare(ctx);
 	SSL_CTX_set_cert_cb(ctx, cert_requested_cb, NULL);
 	if (key->mode == SSL_MODE_STRICT) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);

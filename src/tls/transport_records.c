@@ -19,9 +19,10 @@ struct tls_capture {
 	unsigned char server_secret[EVP_MAX_MD_SIZE];
 	size_t client_len, server_len;
 	bool finished_sent;     /* our Finished went out: records since are sealed with ours */
-	bool finished_read;     /* the client's Finished came in */
-	uint64_t sealed_after;  /* records OpenSSL wrote after our Finished (tickets) */
-	uint64_t opened_after;  /* records OpenSSL read after the client's Finished */
+	bool finished_read;     /* the peer's Finished came in */
+	bool rekeyed;           /* a KeyUpdate went through OpenSSL: the secrets moved on */
+	uint64_t sealed_after;  /* records OpenSSL wrote after our Finished */
+	uint64_t opened_after;  /* records OpenSSL read after the peer's Finished */
 };
 
 /* A connection's own records. */
@@ -31,6 +32,8 @@ struct tls_stream {
 	size_t plain_off, plain_len;
 	unsigned char hs[5]; /* a post-handshake message arriving in pieces */
 	size_t hs_len;
+	size_t hs_skip;      /* bytes left of a NewSessionTicket (a client's) */
+	bool client;
 	bool key_update_due; /* the peer asked for ours */
 };
 
@@ -100,6 +103,8 @@ static void record_seen(int write_p, int version, int content_type, const void *
 			c->finished_sent = true;
 		else
 			c->finished_read = true;
+	} else if (content_type == SSL3_RT_HANDSHAKE && len > 0 && p[0] == SSL3_MT_KEY_UPDATE) {
+		c->rekeyed = true;
 	}
 }
 
@@ -114,8 +119,8 @@ bool transport_records_watch(struct transport *t)
 	if (!t->capture)
 		return false;
 	SSL_set_msg_callback(t->ssl, record_seen);
-	/* One record at a time: what follows the client's Finished must stay
-	 * with the transport, not in OpenSSL's buffer (transport_tls.c). */
+	/* One record at a time: what OpenSSL has not read must stay with the
+	 * transport, not in OpenSSL's buffer (transport_tls.c). */
 	SSL_set_read_ahead(t->ssl, 0);
 	return true;
 }
@@ -135,18 +140,31 @@ bool transport_records_take_over(struct transport *t)
 	SSL *ssl = t->ssl;
 	if (!c)
 		return false;
+	/* OpenSSL is partway through a record: not now (a client's next
+	 * chance is its next release to the pool). */
+	if (SSL_has_pending(ssl) && !SSL_is_server(ssl))
+		return false;
 	SSL_set_msg_callback(ssl, NULL);
 	SSL_SESSION *sess = SSL_get_session(ssl);
 	const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
-	bool fits = SSL_is_server(ssl) && SSL_version(ssl) == TLS1_3_VERSION && sess && suite &&
+	bool server = SSL_is_server(ssl);
+	bool fits = SSL_is_init_finished(ssl) && SSL_version(ssl) == TLS1_3_VERSION && sess && suite &&
 		    SSL_get_early_data_status(ssl) != SSL_EARLY_DATA_ACCEPTED &&
 		    SSL_SESSION_get_max_fragment_length(sess) == TLSEXT_max_fragment_length_DISABLED &&
 		    SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE && !SSL_has_pending(ssl) &&
-		    c->finished_sent && c->finished_read && c->opened_after == 0 && c->client_len &&
+		    c->finished_sent && c->finished_read && !c->rekeyed && c->client_len &&
 		    c->client_len == c->server_len &&
 		    tls13_records_suite_supported(SSL_CIPHER_get_id(suite));
-	bool taken = fits && transport_records_start(t, SSL_CIPHER_get_id(suite), c->client_secret,
-						      c->server_secret, c->client_len, c->sealed_after);
+	struct transport_secrets k = {
+		.suite_id = suite ? SSL_CIPHER_get_id(suite) : 0,
+		.open_secret = server ? c->client_secret : c->server_secret,
+		.seal_secret = server ? c->server_secret : c->client_secret,
+		.secret_len = c->client_len,
+		.open_seq = c->opened_after,
+		.seal_seq = c->sealed_after,
+		.client = !server,
+	};
+	bool taken = fits && transport_records_start(t, &k);
 	capture_free(t);
 	ERR_clear_error();
 	if (!taken)
@@ -154,16 +172,18 @@ bool transport_records_take_over(struct transport *t)
 	return taken;
 }
 
-bool transport_records_start(struct transport *t, uint32_t suite_id, const unsigned char *open_secret,
-			     const unsigned char *seal_secret, size_t secret_len, uint64_t seal_seq)
+bool transport_records_start(struct transport *t, const struct transport_secrets *k)
 {
 	struct tls_stream *s = calloc(1, sizeof *s);
 	if (!s)
 		return false;
-	if (!tls13_records_init(&s->keys, suite_id, open_secret, seal_secret, secret_len, seal_seq)) {
+	if (!tls13_records_init(&s->keys, k->suite_id, k->open_secret, k->seal_secret, k->secret_len,
+				k->seal_seq)) {
 		free(s);
 		return false;
 	}
+	s->keys.open.seq = k->open_seq;
+	s->client = k->client;
 	t->stream = s;
 	t->ops = &transport_records_ops;
 	return true;
@@ -255,6 +275,10 @@ static ssize_t records_write(struct transport *t, const void *buf, size_t len)
 static void records_shutdown(struct transport *t)
 {
 	send_alert(t, SSL3_AL_WARNING, TLS13_ALERT_CLOSE_NOTIFY);
+	/* As SSL_shutdown would note: an SSL freed without it marks its
+	 * session not resumable, and a pool resumes with that session. */
+	if (t->ssl)
+		SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) | SSL_SENT_SHUTDOWN);
 }
 
 /* ---- receiving ------------------------------------------------------------- */
@@ -268,17 +292,37 @@ static size_t record_len(const unsigned char *p, size_t have)
 	return have >= n ? n : 0;
 }
 
-/* A post-handshake message from the client: only KeyUpdate may come (we
- * never ask for a certificate after the handshake). Returns 0 or an alert. */
+/* The longest NewSessionTicket a client skips (RFC 8446, 4.6.1 allows a
+ * ticket of up to 64 KiB and extensions beside it). */
+#define NEW_SESSION_TICKET_MAX (128 * 1024)
+
+/* Post-handshake messages: KeyUpdate both ways, and to a client a
+ * NewSessionTicket, which it skips (its pool kept the session the
+ * handshake's tickets gave). A server never asks for a certificate after
+ * the handshake, so nothing else may come. Returns 0 or an alert. */
 static int take_handshake(struct tls_stream *s, const unsigned char *p, size_t len)
 {
 	while (len) {
+		if (s->hs_skip) {
+			size_t n = s->hs_skip < len ? s->hs_skip : len;
+			s->hs_skip -= n;
+			p += n;
+			len -= n;
+			continue;
+		}
 		size_t want = s->hs_len < 4 ? 4 : KEY_UPDATE_LEN;
 		size_t n = want - s->hs_len < len ? want - s->hs_len : len;
 		memcpy(s->hs + s->hs_len, p, n);
 		s->hs_len += n;
 		p += n;
 		len -= n;
+		if (s->hs_len == 4 && s->hs[0] == SSL3_MT_NEWSESSION_TICKET && s->client) {
+			s->hs_skip = (size_t)s->hs[1] << 16 | (size_t)s->hs[2] << 8 | s->hs[3];
+			s->hs_len = 0;
+			if (s->hs_skip == 0 || s->hs_skip > NEW_SESSION_TICKET_MAX)
+				return TLS13_ALERT_DECODE_ERROR;
+			continue;
+		}
 		if (s->hs_len == 4 && (s->hs[0] != SSL3_MT_KEY_UPDATE || s->hs[1] || s->hs[2] || s->hs[3] != 1))
 			return TLS13_ALERT_UNEXPECTED_MESSAGE;
 		if (s->hs_len < KEY_UPDATE_LEN)
@@ -380,7 +424,7 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 				return records_fail(t, alert);
 			const unsigned char *content = data + off + TLS13_HEADER_LEN;
 			off += rl;
-			if (s->hs_len && type != TLS13_HANDSHAKE)
+			if ((s->hs_len || s->hs_skip) && type != TLS13_HANDSHAKE)
 				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE);
 			if (type == TLS13_APPLICATION_DATA) {
 				size_t n = clen < len - got ? clen : len - got;

@@ -1,19 +1,22 @@
 /*
- * transport_records: an established TLS 1.3 server connection's records,
- * sealed and opened by pullgate (tls/tls13_records.h) instead of libssl.
+ * transport_records: an established TLS 1.3 connection's records, sealed
+ * and opened by pullgate (tls/tls13_records.h) instead of libssl.
  *
  * OpenSSL still does the whole handshake. While it runs, the connection
  * notes the application traffic secrets (the context's key log callback)
- * and how many records OpenSSL sealed with ours after our Finished (its
- * session tickets); the socket BIO hands OpenSSL one record at a time, so
- * bytes after the client's Finished stay with the transport. Once the
- * handshake is done, the transport takes the records over. Per request
- * this skips libssl's record machinery, about half of what a kept-alive
- * request cost in user space. Once the role has read what it needs of the
- * handshake (transport_forget_handshake), the SSL itself goes: most of an
- * idle connection's memory. A connection that cannot be taken over
- * (TLS 1.2, early data, a negotiated fragment length, a context without
- * the callback) stays with OpenSSL, with the same results.
+ * and how many records OpenSSL sealed and opened with them after each
+ * side's Finished; the socket BIO hands OpenSSL one record at a time, so
+ * bytes OpenSSL has not asked for stay with the transport. A server takes
+ * its records over as soon as the handshake is done; a client (a pooled
+ * upstream connection) once its first response is in, by when OpenSSL has
+ * read the server's session tickets for the pool. Per request this skips
+ * libssl's record machinery, about half of what a kept-alive request cost
+ * in user space. Once the role has read what it needs of the handshake
+ * (transport_forget_handshake), a server connection's SSL itself goes:
+ * most of an idle connection's memory. A connection that cannot be taken
+ * over (TLS 1.2, early data, a negotiated fragment length, a key update
+ * OpenSSL went through, a context without the callback) stays with
+ * OpenSSL, with the same results.
  */
 #ifndef PULLGATE_TLS_TRANSPORT_RECORDS_H
 #define PULLGATE_TLS_TRANSPORT_RECORDS_H
@@ -25,25 +28,36 @@
 
 #include "tls/transport.h"
 
-/* Gives a server context the key log callback that taking over needs. */
+/* Gives a context the key log callback that taking over needs. */
 void transport_records_prepare(SSL_CTX *ctx);
 
-/* Starts watching a server connection's handshake (before it begins).
- * False when out of memory; the connection then stays with OpenSSL. */
+/* Starts watching a connection's handshake (before it begins). False when
+ * out of memory; the connection then stays with OpenSSL. */
 bool transport_records_watch(struct transport *t);
 
-/* After a successful handshake: takes the records over when the
- * connection qualifies; true if it did (t->ops changed). Either way the
- * watch ends. */
+/* Takes the records over when the connection qualifies; true if it did
+ * (t->ops changed). A server does it when its handshake is done; a client
+ * (a pooled upstream connection) when it goes back to the pool after its
+ * first response, once the server's tickets have come: a client that
+ * finds OpenSSL partway through a record keeps watching, to try again.
+ * Otherwise the watch ends either way. */
 bool transport_records_take_over(struct transport *t);
 
-/* Puts t's records in our hands with these application traffic secrets
- * (tls/tls13_records.h); of what we send, seal_seq records went out
- * already. The take over's last step, and how tests and the fuzz target
- * make such a transport on any socket. False when out of memory or the
- * suite is not ours to protect. */
-bool transport_records_start(struct transport *t, uint32_t suite_id, const unsigned char *open_secret,
-			     const unsigned char *seal_secret, size_t secret_len, uint64_t seal_seq);
+/* The application traffic secrets and where each direction stands. */
+struct transport_secrets {
+	uint32_t suite_id; /* SSL_CIPHER_get_id */
+	const unsigned char *open_secret; /* the peer's */
+	const unsigned char *seal_secret; /* ours */
+	size_t secret_len;
+	uint64_t open_seq, seal_seq; /* records each way under these secrets so far */
+	bool client;                 /* the connecting side (it may get tickets) */
+};
+
+/* Puts t's records in our hands with these secrets (tls/tls13_records.h).
+ * The take over's last step, and how tests and the fuzz target make such a
+ * transport on any socket. False when out of memory or the suite is not
+ * ours to protect. */
+bool transport_records_start(struct transport *t, const struct transport_secrets *k);
 
 /* Frees what the connection's watch or records hold. */
 void transport_records_free(struct transport *t);

@@ -17,8 +17,9 @@
  * which is most of what a large response costs. What the socket does not
  * take waits in the transport's unsent bytes (transport_flush).
  *
- * A TLS 1.3 server connection's handshake is watched, and once it is done
- * the connection's records are our own (tls/transport_records.h). While
+ * A TLS 1.3 connection's handshake is watched, and once it is done (a
+ * client's once its first response is in) the connection's records are
+ * our own (tls/transport_records.h). While
  * watched, OpenSSL reads one record at a time, so that what follows the
  * client's Finished stays with the transport (t->rx): one recv still takes
  * all that has arrived, and the BIO serves it piece by piece.
@@ -267,8 +268,8 @@ static int tls_handshake(struct transport *t)
 	if (ret == 1) {
 		t->read_wants_write = t->write_wants_read = false;
 		tls_key_exchange_release(t->ssl);
-		if (t->capture)
-			transport_records_take_over(t);
+		if (t->capture && SSL_is_server(t->ssl))
+			transport_records_take_over(t); /* a client's waits for its tickets */
 		return 1;
 	}
 	int err = SSL_get_error(t->ssl, ret);
@@ -453,9 +454,9 @@ void transport_init_tls(struct transport *t, int fd, SSL *ssl, bool server)
 	 * connection's writes are requests, and its session does not flush
 	 * unsent bytes (transport_flush). */
 	t->stage_writes = server;
-	/* TLS 1.3 server connections take over their records once
-	 * established; that needs our socket BIO. */
-	if (server && bio)
+	/* TLS 1.3 connections take over their records once established (a
+	 * client once its first response is in); that needs our socket BIO. */
+	if (bio)
 		transport_records_watch(t);
 	if (server)
 		SSL_set_accept_state(ssl);

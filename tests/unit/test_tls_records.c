@@ -1,8 +1,9 @@
 /*
- * pullgate's own TLS 1.3 records (tls/transport_records.c) against an
- * OpenSSL client: the server side is a real transport on a socket pair,
- * the client an SSL on memory BIOs whose bytes the test carries across,
- * so that it can join, split and alter them.
+ * pullgate's own TLS 1.3 records (tls/transport_records.c) against
+ * OpenSSL: our side is a real transport on a socket pair (a server, or a
+ * pooled upstream connection's client), the peer an SSL on memory BIOs
+ * whose bytes the test carries across, so that it can join, split and
+ * alter them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +23,11 @@
 
 struct rt {
 	SSL_CTX *sctx, *cctx;
-	SSL *client;
-	BIO *c_in, *c_out; /* the client's input and output */
-	int wire;          /* our end of the server's socket pair */
+	SSL *peer;
+	BIO *p_in, *p_out; /* the peer's input and output */
+	int wire;          /* the peer's end of the transport's socket pair */
 	struct transport t;
-	bool server_done;
+	bool transport_done;
 };
 
 static EVP_PKEY *rt_key;
@@ -70,18 +71,18 @@ static void rt_pump(struct rt *r)
 {
 	char buf[65536];
 	int n;
-	while ((n = BIO_read(r->c_out, buf, sizeof buf)) > 0)
+	while ((n = BIO_read(r->p_out, buf, sizeof buf)) > 0)
 		CHECK(write(r->wire, buf, (size_t)n) == n);
 	ssize_t m;
 	while ((m = read(r->wire, buf, sizeof buf)) > 0)
-		BIO_write(r->c_in, buf, (int)m);
+		BIO_write(r->p_in, buf, (int)m);
 	transport_note_events(&r->t, IO_READ | IO_WRITE);
 }
 
 /* With resume, the server uses the context (and ticket keys) of the
  * connection the session came from: from. */
 static bool rt_start_from(struct rt *r, int max_version, const char *suite, int tickets,
-			  SSL_SESSION *resume, SSL_CTX *from)
+			  SSL_SESSION *resume, SSL_CTX *from, bool transport_client)
 {
 	memset(r, 0, sizeof *r);
 	r->wire = -1;
@@ -104,73 +105,77 @@ static bool rt_start_from(struct rt *r, int max_version, const char *suite, int 
 	if (tickets >= 0)
 		SSL_CTX_set_num_tickets(r->sctx, (size_t)tickets);
 	transport_records_prepare(r->sctx);
-	SSL *s = SSL_new(r->sctx);
-	r->client = SSL_new(r->cctx);
-	if (!s || !r->client)
+	transport_records_prepare(r->cctx);
+	SSL *ours = SSL_new(transport_client ? r->cctx : r->sctx);
+	r->peer = SSL_new(transport_client ? r->sctx : r->cctx);
+	if (!ours || !r->peer)
 		return false;
-	transport_init_tls(&r->t, sv[0], s, true);
-	r->c_in = BIO_new(BIO_s_mem());
-	r->c_out = BIO_new(BIO_s_mem());
-	BIO_set_mem_eof_return(r->c_in, -1);
-	SSL_set_bio(r->client, r->c_in, r->c_out);
-	SSL_set_connect_state(r->client);
 	if (resume)
-		SSL_set_session(r->client, resume);
+		SSL_set_session(transport_client ? ours : r->peer, resume);
+	transport_init_tls(&r->t, sv[0], ours, !transport_client);
+	r->p_in = BIO_new(BIO_s_mem());
+	r->p_out = BIO_new(BIO_s_mem());
+	BIO_set_mem_eof_return(r->p_in, -1);
+	SSL_set_bio(r->peer, r->p_in, r->p_out);
+	if (transport_client)
+		SSL_set_accept_state(r->peer);
+	else
+		SSL_set_connect_state(r->peer);
 	return true;
 }
 
 static bool rt_start(struct rt *r, int max_version, const char *suite, int tickets,
 		     SSL_SESSION *resume)
 {
-	return rt_start_from(r, max_version, suite, tickets, resume, NULL);
+	return rt_start_from(r, max_version, suite, tickets, resume, NULL, false);
 }
 
-/* Runs the handshake; with early, the client's first request goes out
- * right behind its Finished, in the same flight. */
+/* Runs the handshake; with early, the peer's first data goes out right
+ * behind its Finished, in the same flight (the peer as client). */
 static bool rt_handshake(struct rt *r, const char *early)
 {
-	bool client_done = false, sent = false;
-	for (int i = 0; i < 50 && !(client_done && r->server_done); i++) {
-		if (!client_done) {
-			int c = SSL_do_handshake(r->client);
+	bool peer_done = false, sent = false;
+	for (int i = 0; i < 50 && !(peer_done && r->transport_done); i++) {
+		if (!peer_done) {
+			int c = SSL_do_handshake(r->peer);
 			if (c == 1)
-				client_done = true;
-			else if (SSL_get_error(r->client, c) != SSL_ERROR_WANT_READ)
+				peer_done = true;
+			else if (SSL_get_error(r->peer, c) != SSL_ERROR_WANT_READ)
 				return false;
 		}
-		if (client_done && early && !sent) {
-			sent = SSL_write(r->client, early, (int)strlen(early)) == (int)strlen(early);
+		if (peer_done && early && !sent) {
+			sent = SSL_write(r->peer, early, (int)strlen(early)) == (int)strlen(early);
 			if (!sent)
 				return false;
 		}
 		rt_pump(r);
-		if (!r->server_done) {
+		if (!r->transport_done) {
 			int s = transport_handshake(&r->t);
 			if (s < 0)
 				return false;
-			r->server_done = s == 1;
+			r->transport_done = s == 1;
 		}
 		rt_pump(r);
 	}
-	return client_done && r->server_done;
+	return peer_done && r->transport_done;
 }
 
 static void rt_end(struct rt *r)
 {
 	/* A client closing without close_notify would spoil its session. */
-	if (r->client && SSL_is_init_finished(r->client))
-		SSL_shutdown(r->client);
+	if (r->peer && !SSL_is_server(r->peer) && SSL_is_init_finished(r->peer))
+		SSL_shutdown(r->peer);
 	transport_close(&r->t);
 	if (r->wire >= 0)
 		close(r->wire);
-	SSL_free(r->client);
+	SSL_free(r->peer);
 	SSL_CTX_free(r->sctx);
 	SSL_CTX_free(r->cctx);
 	ERR_clear_error();
 }
 
 /* Reads from the server transport until want bytes came, or nothing more. */
-static size_t rt_server_read(struct rt *r, char *buf, size_t want)
+static size_t rt_transport_read(struct rt *r, char *buf, size_t want)
 {
 	size_t got = 0;
 	for (int i = 0; i < 100 && got < want; i++) {
@@ -185,7 +190,7 @@ static size_t rt_server_read(struct rt *r, char *buf, size_t want)
 }
 
 /* Writes all of buf from the server. */
-static bool rt_server_write(struct rt *r, const char *buf, size_t len)
+static bool rt_transport_write(struct rt *r, const char *buf, size_t len)
 {
 	size_t done = 0;
 	for (int i = 0; i < 1000 && done < len; i++) {
@@ -207,36 +212,36 @@ static bool rt_server_write(struct rt *r, const char *buf, size_t len)
 }
 
 /* Reads want bytes at the client, carrying bytes across meanwhile. */
-static size_t rt_client_read(struct rt *r, char *buf, size_t want)
+static size_t rt_peer_read(struct rt *r, char *buf, size_t want)
 {
 	size_t got = 0;
 	for (int i = 0; i < 1000 && got < want; i++) {
 		rt_pump(r);
-		int n = SSL_read(r->client, buf + got, (int)(want - got));
+		int n = SSL_read(r->peer, buf + got, (int)(want - got));
 		if (n > 0)
 			got += (size_t)n;
-		else if (SSL_get_error(r->client, n) != SSL_ERROR_WANT_READ)
+		else if (SSL_get_error(r->peer, n) != SSL_ERROR_WANT_READ)
 			break;
 	}
 	return got;
 }
 
-static bool rt_client_sends(struct rt *r, const char *msg)
+static bool rt_peer_sends(struct rt *r, const char *msg)
 {
 	char buf[256];
 	size_t len = strlen(msg);
-	if (SSL_write(r->client, msg, (int)len) != (int)len)
+	if (SSL_write(r->peer, msg, (int)len) != (int)len)
 		return false;
-	return rt_server_read(r, buf, len) == len && memcmp(buf, msg, len) == 0;
+	return rt_transport_read(r, buf, len) == len && memcmp(buf, msg, len) == 0;
 }
 
-static bool rt_server_sends(struct rt *r, size_t len)
+static bool rt_transport_sends(struct rt *r, size_t len)
 {
 	char *out = malloc(len), *in = malloc(len);
 	bool ok = out && in;
 	for (size_t i = 0; ok && i < len; i++)
 		out[i] = (char)(i * 7 + len);
-	ok = ok && rt_server_write(r, out, len) && rt_client_read(r, in, len) == len &&
+	ok = ok && rt_transport_write(r, out, len) && rt_peer_read(r, in, len) == len &&
 	     memcmp(in, out, len) == 0;
 	free(out);
 	free(in);
@@ -252,12 +257,12 @@ TEST(tls_records_take_over_each_suite)
 		REQUIRE(rt_start(&r, TLS1_3_VERSION, suites[i], -1, NULL));
 		CHECK(rt_handshake(&r, NULL));
 		CHECK(r.t.ops == &transport_records_ops);
-		CHECK_STR(SSL_get_cipher_name(r.client), suites[i]);
-		CHECK(rt_client_sends(&r, "GET / HTTP/1.1\r\n\r\n"));
-		CHECK(rt_server_sends(&r, 1300));
-		CHECK(rt_server_sends(&r, 100 * 1024)); /* several records per write */
-		CHECK(rt_server_sends(&r, 200 * 1024)); /* several writes */
-		CHECK(rt_client_sends(&r, "again"));
+		CHECK_STR(SSL_get_cipher_name(r.peer), suites[i]);
+		CHECK(rt_peer_sends(&r, "GET / HTTP/1.1\r\n\r\n"));
+		CHECK(rt_transport_sends(&r, 1300));
+		CHECK(rt_transport_sends(&r, 100 * 1024)); /* several records per write */
+		CHECK(rt_transport_sends(&r, 200 * 1024)); /* several writes */
+		CHECK(rt_peer_sends(&r, "again"));
 		rt_end(&r);
 	}
 }
@@ -269,8 +274,8 @@ TEST(tls_records_tls12_stays_with_openssl)
 	CHECK(rt_handshake(&r, NULL));
 	CHECK(r.t.ops == &transport_tls_ops);
 	CHECK(r.t.capture == NULL && r.t.stream == NULL);
-	CHECK(rt_client_sends(&r, "GET / HTTP/1.1\r\n\r\n"));
-	CHECK(rt_server_sends(&r, 70000));
+	CHECK(rt_peer_sends(&r, "GET / HTTP/1.1\r\n\r\n"));
+	CHECK(rt_transport_sends(&r, 70000));
 	rt_end(&r);
 }
 
@@ -288,23 +293,23 @@ TEST(tls_records_request_behind_finished_and_tickets)
 		char buf[64];
 		CHECK_EQ_INT(transport_read(&r.t, buf, sizeof buf), 23);
 		CHECK(memcmp(buf, "GET /first HTTP/1.1\r\n\r\n", 23) == 0);
-		CHECK(rt_server_sends(&r, 512));
-		SSL_SESSION *sess = SSL_get1_session(r.client);
+		CHECK(rt_transport_sends(&r, 512));
+		SSL_SESSION *sess = SSL_get1_session(r.peer);
 		CHECK_EQ_INT(SSL_SESSION_is_resumable(sess), tickets > 0);
 		SSL_CTX *from = r.sctx;
 		SSL_CTX_up_ref(from);
 		rt_end(&r);
 		if (tickets > 0) {
 			struct rt again;
-			bool started = rt_start_from(&again, TLS1_3_VERSION, NULL, tickets, sess, from);
+			bool started = rt_start_from(&again, TLS1_3_VERSION, NULL, tickets, sess, from, false);
 			SSL_CTX_free(from);
 			from = NULL;
 			REQUIRE(started);
 			CHECK(rt_handshake(&again, NULL));
-			CHECK(SSL_session_reused(again.client));
+			CHECK(SSL_session_reused(again.peer));
 			CHECK(again.t.ops == &transport_records_ops);
-			CHECK(rt_client_sends(&again, "resumed"));
-			CHECK(rt_server_sends(&again, 2048));
+			CHECK(rt_peer_sends(&again, "resumed"));
+			CHECK(rt_transport_sends(&again, 2048));
 			rt_end(&again);
 		}
 		SSL_CTX_free(from);
@@ -330,16 +335,16 @@ TEST(tls_records_key_updates_both_ways)
 	REQUIRE(rt_handshake(&r, NULL));
 	REQUIRE(r.t.ops == &transport_records_ops);
 	rt_key_updates_in = 0;
-	SSL_set_msg_callback(r.client, rt_count_key_updates);
+	SSL_set_msg_callback(r.peer, rt_count_key_updates);
 	for (int i = 0; i < 3; i++) {
 		/* The client moves to its next key and asks for ours. */
-		CHECK(SSL_key_update(r.client, SSL_KEY_UPDATE_REQUESTED) == 1);
-		CHECK(rt_client_sends(&r, "after update"));
-		CHECK(rt_server_sends(&r, 3000));
+		CHECK(SSL_key_update(r.peer, SSL_KEY_UPDATE_REQUESTED) == 1);
+		CHECK(rt_peer_sends(&r, "after update"));
+		CHECK(rt_transport_sends(&r, 3000));
 		CHECK_EQ_INT(rt_key_updates_in, i + 1);
-		CHECK(SSL_key_update(r.client, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
-		CHECK(rt_client_sends(&r, "after another"));
-		CHECK(rt_server_sends(&r, 20000));
+		CHECK(SSL_key_update(r.peer, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
+		CHECK(rt_peer_sends(&r, "after another"));
+		CHECK(rt_transport_sends(&r, 20000));
 		CHECK_EQ_INT(rt_key_updates_in, i + 1);
 	}
 	rt_end(&r);
@@ -351,9 +356,9 @@ TEST(tls_records_partial_and_joined_records)
 	REQUIRE(rt_start(&r, TLS1_3_VERSION, NULL, -1, NULL));
 	REQUIRE(rt_handshake(&r, NULL));
 	/* Byte by byte: nothing until the record is whole. */
-	CHECK(SSL_write(r.client, "dribbled", 8) == 8);
+	CHECK(SSL_write(r.peer, "dribbled", 8) == 8);
 	char rec[256];
-	int n = BIO_read(r.c_out, rec, sizeof rec);
+	int n = BIO_read(r.p_out, rec, sizeof rec);
 	REQUIRE(n > 8);
 	char buf[64];
 	for (int i = 0; i < n; i++) {
@@ -367,9 +372,9 @@ TEST(tls_records_partial_and_joined_records)
 	}
 	/* Three records at once, read into a small buffer: the rest waits as
 	 * pending, with no socket edge needed. */
-	CHECK(SSL_write(r.client, "one.", 4) == 4);
-	CHECK(SSL_write(r.client, "two.", 4) == 4);
-	CHECK(SSL_write(r.client, "three", 5) == 5);
+	CHECK(SSL_write(r.peer, "one.", 4) == 4);
+	CHECK(SSL_write(r.peer, "two.", 4) == 4);
+	CHECK(SSL_write(r.peer, "three", 5) == 5);
 	rt_pump(&r);
 	char all[16];
 	size_t got = 0;
@@ -391,9 +396,9 @@ TEST(tls_records_padded_records)
 	struct rt r;
 	REQUIRE(rt_start(&r, TLS1_3_VERSION, NULL, -1, NULL));
 	REQUIRE(rt_handshake(&r, NULL));
-	CHECK(SSL_set_block_padding(r.client, 512) == 1);
-	CHECK(rt_client_sends(&r, "padded to 512"));
-	CHECK(rt_client_sends(&r, "x"));
+	CHECK(SSL_set_block_padding(r.peer, 512) == 1);
+	CHECK(rt_peer_sends(&r, "padded to 512"));
+	CHECK(rt_peer_sends(&r, "x"));
 	rt_end(&r);
 }
 
@@ -406,11 +411,11 @@ TEST(tls_records_close_notify_both_ways)
 	transport_shutdown(&r.t);
 	rt_pump(&r);
 	char c;
-	int n = SSL_read(r.client, &c, 1);
-	CHECK(n <= 0 && SSL_get_error(r.client, n) == SSL_ERROR_ZERO_RETURN);
+	int n = SSL_read(r.peer, &c, 1);
+	CHECK(n <= 0 && SSL_get_error(r.peer, n) == SSL_ERROR_ZERO_RETURN);
 	/* Theirs, behind data: the data first, then the end. */
-	CHECK(SSL_write(r.client, "last", 4) == 4);
-	CHECK(SSL_shutdown(r.client) >= 0);
+	CHECK(SSL_write(r.peer, "last", 4) == 4);
+	CHECK(SSL_shutdown(r.peer) >= 0);
 	rt_pump(&r);
 	char buf[16];
 	CHECK_EQ_INT(transport_read(&r.t, buf, sizeof buf), 4);
@@ -427,9 +432,9 @@ TEST(tls_records_altered_record_is_refused)
 		struct rt r;
 		REQUIRE(rt_start(&r, TLS1_3_VERSION, NULL, -1, NULL));
 		REQUIRE(rt_handshake(&r, NULL));
-		CHECK(SSL_write(r.client, "tampered with", 13) == 13);
+		CHECK(SSL_write(r.peer, "tampered with", 13) == 13);
 		unsigned char rec[256];
-		int n = BIO_read(r.c_out, rec, sizeof rec);
+		int n = BIO_read(r.p_out, rec, sizeof rec);
 		REQUIRE(n > 20);
 		rec[where == 0 ? 2 + TLS13_HEADER_LEN : where == 1 ? n - 1 : 2] ^= 0x01; /* content, tag, header */
 		CHECK(write(r.wire, rec, (size_t)n) == n);
@@ -438,7 +443,7 @@ TEST(tls_records_altered_record_is_refused)
 		CHECK_EQ_INT(transport_read(&r.t, buf, sizeof buf), TRANSPORT_ERROR);
 		rt_pump(&r);
 		char c;
-		CHECK(SSL_read(r.client, &c, 1) <= 0);
+		CHECK(SSL_read(r.peer, &c, 1) <= 0);
 		CHECK_EQ_INT(ERR_GET_REASON(ERR_peek_error()), SSL_R_SSLV3_ALERT_BAD_RECORD_MAC);
 		rt_end(&r);
 	}
@@ -467,6 +472,75 @@ TEST(tls_records_unexpected_records_are_refused)
 	}
 }
 
+static int rt_key_updates_out; /* KeyUpdates a peer server received */
+
+static void rt_count_key_updates_at_server(int write_p, int version, int content_type,
+					   const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	if (!write_p && content_type == SSL3_RT_HANDSHAKE && len && *(const unsigned char *)buf == SSL3_MT_KEY_UPDATE)
+		rt_key_updates_out++;
+}
+
+/* A pooled upstream connection: OpenSSL reads the server's tickets and the
+ * first response; when the connection goes back to the pool the records
+ * become ours, counting the records each way so far. Tickets that come
+ * later are skipped, and key updates work both ways. */
+TEST(tls_records_client_takes_over_after_first_response)
+{
+	for (int tickets = 0; tickets <= 2; tickets++) {
+		struct rt r;
+		REQUIRE(rt_start_from(&r, TLS1_3_VERSION, NULL, tickets, NULL, NULL, true));
+		REQUIRE(rt_handshake(&r, NULL));
+		CHECK(r.t.ops == &transport_tls_ops && r.t.capture != NULL);
+		/* The first exchange goes through OpenSSL, tickets first. */
+		CHECK(rt_transport_write(&r, "GET /1 HTTP/1.1\r\n\r\n", 20));
+		char buf[64];
+		CHECK(rt_peer_read(&r, buf, 20) == 20);
+		CHECK(SSL_write(r.peer, "first response", 14) == 14);
+		CHECK(rt_transport_read(&r, buf, 14) == 14 && memcmp(buf, "first response", 14) == 0);
+		CHECK_EQ_INT(SSL_SESSION_is_resumable(SSL_get_session(r.t.ssl)), tickets > 0);
+		CHECK(transport_records_take_over(&r.t));
+		CHECK(r.t.ops == &transport_records_ops && r.t.capture == NULL);
+		/* Ours from here. */
+		CHECK(rt_transport_write(&r, "GET /2 HTTP/1.1\r\n\r\n", 20));
+		CHECK(rt_peer_read(&r, buf, 20) == 20 && memcmp(buf, "GET /2", 6) == 0);
+		CHECK(SSL_write(r.peer, "second", 6) == 6);
+		CHECK(rt_transport_read(&r, buf, 6) == 6 && memcmp(buf, "second", 6) == 0);
+		/* A ticket after the take over: skipped. */
+		CHECK(SSL_new_session_ticket(r.peer) == 1);
+		CHECK(SSL_write(r.peer, "after a ticket", 14) == 14);
+		CHECK(rt_transport_read(&r, buf, 14) == 14 && memcmp(buf, "after a ticket", 14) == 0);
+		/* The server moves on and asks for ours. */
+		rt_key_updates_out = 0;
+		SSL_set_msg_callback(r.peer, rt_count_key_updates_at_server);
+		CHECK(SSL_key_update(r.peer, SSL_KEY_UPDATE_REQUESTED) == 1);
+		CHECK(SSL_write(r.peer, "rekeyed", 7) == 7);
+		CHECK(rt_transport_read(&r, buf, 7) == 7 && memcmp(buf, "rekeyed", 7) == 0);
+		CHECK(rt_transport_write(&r, "GET /3 HTTP/1.1\r\n\r\n", 20));
+		CHECK(rt_peer_read(&r, buf, 20) == 20 && memcmp(buf, "GET /3", 6) == 0);
+		CHECK_EQ_INT(rt_key_updates_out, 1);
+		rt_end(&r);
+	}
+}
+
+/* A key update that went through OpenSSL before the pool took the
+ * connection back: the secrets moved on, so OpenSSL keeps the records. */
+TEST(tls_records_client_keeps_openssl_after_a_key_update)
+{
+	struct rt r;
+	REQUIRE(rt_start_from(&r, TLS1_3_VERSION, NULL, 1, NULL, NULL, true));
+	REQUIRE(rt_handshake(&r, NULL));
+	char buf[16];
+	CHECK(SSL_key_update(r.peer, SSL_KEY_UPDATE_NOT_REQUESTED) == 1);
+	CHECK(SSL_write(r.peer, "response", 8) == 8);
+	CHECK(rt_transport_read(&r, buf, 8) == 8);
+	CHECK(!transport_records_take_over(&r.t));
+	CHECK(r.t.ops == &transport_tls_ops && r.t.capture == NULL);
+	CHECK(rt_transport_write(&r, "still fine", 10));
+	CHECK(rt_peer_read(&r, buf, 10) == 10 && memcmp(buf, "still fine", 10) == 0);
+	rt_end(&r);
+}
+
 /* After 2^24 records under one key, ours moves to the next: a KeyUpdate
  * goes out first, and the data after it is sealed with the new key. */
 TEST(tls_records_key_moves_on_after_its_limit)
@@ -477,7 +551,9 @@ TEST(tls_records_key_moves_on_after_its_limit)
 	struct transport t;
 	transport_init_plain(&t, sv[0]);
 	struct tls13_records peer;
-	REQUIRE(transport_records_start(&t, TLS1_3_CK_AES_128_GCM_SHA256, a, b, 32, TLS13_KEY_RECORDS - 1));
+	struct transport_secrets k = { .suite_id = TLS1_3_CK_AES_128_GCM_SHA256, .open_secret = a,
+				       .seal_secret = b, .secret_len = 32, .seal_seq = TLS13_KEY_RECORDS - 1 };
+	REQUIRE(transport_records_start(&t, &k));
 	REQUIRE(tls13_records_init(&peer, TLS1_3_CK_AES_128_GCM_SHA256, b, a, 32, 0));
 	peer.open.seq = TLS13_KEY_RECORDS - 1;
 	transport_note_events(&t, IO_WRITE);
