@@ -130,7 +130,8 @@ static bool ctx_add(struct edge_tls *set, const struct edge_origin_ctx *key,
 		goto fail;
 	}
 	/* With read-ahead, one recv takes in up to this much of a response:
-	 * several records of a large body (OpenSSL's default is one). */
+	 * several records of a large body (OpenSSL's default is one), on a
+	 * connection whose records stay with OpenSSL. */
 	SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
 	/* The pool keeps sessions itself; this makes OpenSSL put TLS 1.3
 	 * tickets on the SSL_SESSION that SSL_get1_session returns. */

@@ -134,6 +134,10 @@ static void record_nonce(const struct tls13_key *k, unsigned char nonce[TLS13_IV
 		nonce[TLS13_IV_LEN - 1 - i] ^= (unsigned char)(k->seq >> (8 * i));
 }
 
+/* Up to this much content is copied next to its type and sealed in one
+ * pass (a second EVP pass for one byte costs more than the copy). */
+#define SEAL_COPY_MAX 2048
+
 size_t tls13_seal(struct tls13_records *r, enum tls13_content type, const void *in, size_t len,
 		  unsigned char *out)
 {
@@ -147,15 +151,25 @@ size_t tls13_seal(struct tls13_records *r, enum tls13_content type, const void *
 	out[3] = (unsigned char)(body >> 8);
 	out[4] = (unsigned char)body;
 	unsigned char *p = out + TLS13_HEADER_LEN;
-	memcpy(p, in, len);
-	p[len] = (unsigned char)type;
 	unsigned char nonce[TLS13_IV_LEN];
 	record_nonce(k, nonce);
 	int n, m;
 	if (EVP_CipherInit_ex(k->aead, NULL, NULL, NULL, nonce, -1) != 1 ||
-	    EVP_CipherUpdate(k->aead, NULL, &n, out, TLS13_HEADER_LEN) != 1 ||
-	    EVP_CipherUpdate(k->aead, p, &n, p, (int)len + 1) != 1 ||
-	    EVP_CipherFinal_ex(k->aead, p + n, &m) != 1 ||
+	    EVP_CipherUpdate(k->aead, NULL, &n, out, TLS13_HEADER_LEN) != 1)
+		return 0;
+	/* Content and type in one pass where copying the content costs less
+	 * than a second pass; a long content is sealed where it lies. */
+	unsigned char t = (unsigned char)type;
+	bool ok;
+	if (len <= SEAL_COPY_MAX) {
+		memcpy(p, in, len);
+		p[len] = t;
+		ok = EVP_CipherUpdate(k->aead, p, &n, p, (int)len + 1) == 1;
+	} else {
+		ok = EVP_CipherUpdate(k->aead, p, &n, in, (int)len) == 1 &&
+		     EVP_CipherUpdate(k->aead, p + len, &n, &t, 1) == 1;
+	}
+	if (!ok || EVP_CipherFinal_ex(k->aead, p + len + 1, &m) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(k->aead, EVP_CTRL_AEAD_GET_TAG, TLS13_TAG_LEN, p + len + 1) != 1)
 		return 0;
 	k->seq++;
@@ -164,6 +178,12 @@ size_t tls13_seal(struct tls13_records *r, enum tls13_content type, const void *
 
 int tls13_open(struct tls13_records *r, unsigned char *rec, size_t rec_len, enum tls13_content *type,
 	       size_t *content_len)
+{
+	return tls13_open_into(r, rec, rec_len, rec + TLS13_HEADER_LEN, type, content_len);
+}
+
+int tls13_open_into(struct tls13_records *r, unsigned char *rec, size_t rec_len, unsigned char *out,
+		    enum tls13_content *type, size_t *content_len)
 {
 	struct tls13_key *k = &r->open;
 	if (rec_len < TLS13_HEADER_LEN)
@@ -187,20 +207,20 @@ int tls13_open(struct tls13_records *r, unsigned char *rec, size_t rec_len, enum
 	if (EVP_CipherInit_ex(k->aead, NULL, NULL, NULL, nonce, -1) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(k->aead, EVP_CTRL_AEAD_SET_TAG, TLS13_TAG_LEN, p + sealed) != 1 ||
 	    EVP_CipherUpdate(k->aead, NULL, &n, rec, TLS13_HEADER_LEN) != 1 ||
-	    EVP_CipherUpdate(k->aead, p, &n, p, (int)sealed) != 1 ||
-	    EVP_CipherFinal_ex(k->aead, p + n, &m) != 1)
+	    EVP_CipherUpdate(k->aead, out, &n, p, (int)sealed) != 1 ||
+	    EVP_CipherFinal_ex(k->aead, out + n, &m) != 1)
 		return TLS13_ALERT_BAD_RECORD_MAC;
 	k->seq++;
 	/* The content ends at the last non-zero byte, its type; zeros after
 	 * it are padding. */
 	size_t end = sealed;
-	while (end > 0 && p[end - 1] == 0)
+	while (end > 0 && out[end - 1] == 0)
 		end--;
 	if (end == 0)
 		return TLS13_ALERT_UNEXPECTED_MESSAGE;
 	if (end - 1 > TLS13_MAX_PLAIN)
 		return TLS13_ALERT_RECORD_OVERFLOW;
-	*type = (enum tls13_content)p[end - 1];
+	*type = (enum tls13_content)out[end - 1];
 	*content_len = end - 1;
 	return 0;
 }

@@ -84,6 +84,13 @@ size_t tls13_seal(struct tls13_records *r, enum tls13_content type, const void *
 int tls13_open(struct tls13_records *r, unsigned char *rec, size_t rec_len, enum tls13_content *type,
 	       size_t *content_len);
 
+/* The same, with the opened bytes written to out instead, which has room
+ * for the record's body less its tag (content, type and padding); out may
+ * not overlap the record except at rec + TLS13_HEADER_LEN. On a failure,
+ * out may hold unauthenticated bytes: the caller drops them. */
+int tls13_open_into(struct tls13_records *r, unsigned char *rec, size_t rec_len, unsigned char *out,
+		    enum tls13_content *type, size_t *content_len);
+
 /* Moves a direction to its next traffic secret (a KeyUpdate). */
 bool tls13_key_update(struct tls13_records *r, struct tls13_key *k);
 

@@ -1,6 +1,6 @@
 /*
- * transport_records: the watch over a TLS 1.3 server handshake, the take
- * over, and the transport operations on pullgate's own records.
+ * transport_records: the watch over a TLS 1.3 handshake, the take over,
+ * and the transport operations on pullgate's own records.
  */
 #include "tls/transport_records.h"
 
@@ -37,12 +37,14 @@ struct tls_stream {
 	bool key_update_due; /* the peer asked for ours */
 };
 
-/* Records sealed per write, sent with one send. */
+/* Records sealed per write, sent with one send; records' worth one recv
+ * may take in (at least one whole record of the longest kind). */
 #define RECORDS_PER_WRITE 4
+#define RECORDS_PER_READ 4
 #define RECORD_MAX (TLS13_HEADER_LEN + TLS13_MAX_BODY)
 #define KEY_UPDATE_LEN 5 /* type, length (3), request */
 
-static __thread unsigned char rx_scratch[RECORDS_PER_WRITE * RECORD_MAX];
+static __thread unsigned char rx_scratch[RECORDS_PER_READ * RECORD_MAX];
 static __thread unsigned char tx_stage[TLS13_SEALED_LEN(KEY_UPDATE_LEN) +
 				       RECORDS_PER_WRITE * TLS13_SEALED_LEN(TLS13_MAX_PLAIN)];
 
@@ -419,16 +421,22 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 		while (got < len && !t->eof && (rl = record_len(data + off, have - off)) != 0) {
 			enum tls13_content type;
 			size_t clen;
-			int alert = tls13_open(&s->keys, data + off, rl, &type, &clen);
+			/* Opened straight into the reader's buffer when all of the
+			 * body fits there, else in place and copied. */
+			size_t opened_max = rl - TLS13_HEADER_LEN;
+			unsigned char *content = data + off + TLS13_HEADER_LEN;
+			if (opened_max > TLS13_TAG_LEN && opened_max - TLS13_TAG_LEN <= len - got)
+				content = (unsigned char *)buf + got;
+			int alert = tls13_open_into(&s->keys, data + off, rl, content, &type, &clen);
 			if (alert)
 				return records_fail(t, alert);
-			const unsigned char *content = data + off + TLS13_HEADER_LEN;
 			off += rl;
 			if ((s->hs_len || s->hs_skip) && type != TLS13_HANDSHAKE)
 				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE);
 			if (type == TLS13_APPLICATION_DATA) {
 				size_t n = clen < len - got ? clen : len - got;
-				memcpy((char *)buf + got, content, n);
+				if (content != (unsigned char *)buf + got)
+					memcpy((char *)buf + got, content, n);
 				got += n;
 				if (n < clen) {
 					s->plain = malloc(clen - n);
