@@ -236,7 +236,7 @@ static size_t seal_key_update(struct tls_stream *s, unsigned char *out)
 	return n;
 }
 
-/* Sends a fatal alert, best effort. */
+/* Sends an alert (a fatal one, or close_notify), best effort. */
 static void send_alert(struct transport *t, int level, int desc)
 {
 	unsigned char alert[2] = { (unsigned char)level, (unsigned char)desc };

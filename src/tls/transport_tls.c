@@ -19,10 +19,10 @@
  *
  * A TLS 1.3 connection's handshake is watched, and once it is done (a
  * client's once its first response is in) the connection's records are
- * our own (tls/transport_records.h). While
- * watched, OpenSSL reads one record at a time, so that what follows the
- * client's Finished stays with the transport (t->rx): one recv still takes
- * all that has arrived, and the BIO serves it piece by piece.
+ * our own (tls/transport_records.h). While watched, OpenSSL reads one
+ * record at a time, so that what it has not asked for stays with the
+ * transport (t->rx): one recv still takes all that has arrived, and the
+ * BIO serves it piece by piece.
  */
 #include <errno.h>
 #include <openssl/err.h>
