@@ -35,6 +35,7 @@ struct tls_stream {
 	size_t hs_skip;      /* bytes left of a NewSessionTicket (a client's) */
 	bool client;
 	bool key_update_due; /* the peer asked for ours */
+	bool failed;         /* the stream failed after data the reader was given first */
 };
 
 /* Records sealed per write, sent with one send; records' worth one recv
@@ -358,15 +359,23 @@ static bool keep_received(struct transport *t, const unsigned char *p, size_t n)
 	return true;
 }
 
+/* The stream has failed: the data read before the failure in this call
+ * (got bytes) goes to the reader first, and the next read fails. */
+static ssize_t failed_after(struct transport *t, size_t got)
+{
+	t->stream->failed = true;
+	return got ? (ssize_t)got : TRANSPORT_ERROR;
+}
+
 /* Fails the connection: an alert to the peer, an OpenSSL-style reason for
  * the log. */
-static ssize_t records_fail(struct transport *t, int alert)
+static ssize_t records_fail(struct transport *t, int alert, size_t got)
 {
 	send_alert(t, SSL3_AL_FATAL, alert);
 	t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, alert == TLS13_ALERT_BAD_RECORD_MAC
 							? SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC
 							: SSL_R_UNEXPECTED_MESSAGE);
-	return TRANSPORT_ERROR;
+	return failed_after(t, got);
 }
 
 static size_t take_plain(struct tls_stream *s, void *buf, size_t len)
@@ -389,6 +398,8 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 	t->read_wants_write = false;
 	if (s->plain_len)
 		return (ssize_t)take_plain(s, buf, len);
+	if (s->failed)
+		return TRANSPORT_ERROR;
 	size_t got = 0;
 	unsigned char *data = rx_scratch;
 	while (!t->eof && got < len) {
@@ -429,10 +440,10 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 				content = (unsigned char *)buf + got;
 			int alert = tls13_open_into(&s->keys, data + off, rl, content, &type, &clen);
 			if (alert)
-				return records_fail(t, alert);
+				return records_fail(t, alert, got);
 			off += rl;
 			if ((s->hs_len || s->hs_skip) && type != TLS13_HANDSHAKE)
-				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE);
+				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE, got);
 			if (type == TLS13_APPLICATION_DATA) {
 				size_t n = clen < len - got ? clen : len - got;
 				if (content != (unsigned char *)buf + got)
@@ -449,25 +460,25 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 				}
 			} else if (type == TLS13_ALERT) {
 				if (clen != 2)
-					return records_fail(t, TLS13_ALERT_DECODE_ERROR);
+					return records_fail(t, TLS13_ALERT_DECODE_ERROR, got);
 				if (content[1] == TLS13_ALERT_CLOSE_NOTIFY)
 					t->eof = true;
 				else if (content[1] != 90 /* user_canceled: a close_notify follows */) {
 					t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, SSL_AD_REASON_OFFSET + content[1]);
-					return TRANSPORT_ERROR;
+					return failed_after(t, got);
 				}
 			} else if (type == TLS13_HANDSHAKE && clen) {
 				int a = take_handshake(s, content, clen);
 				if (a)
-					return records_fail(t, a);
+					return records_fail(t, a, got);
 			} else {
-				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE);
+				return records_fail(t, TLS13_ALERT_UNEXPECTED_MESSAGE, got);
 			}
 		}
 		/* A record too long to be one: no need to wait for all of it. */
 		if (have - off >= TLS13_HEADER_LEN &&
 		    ((size_t)data[off + 3] << 8 | data[off + 4]) > TLS13_MAX_BODY)
-			return records_fail(t, TLS13_ALERT_RECORD_OVERFLOW);
+			return records_fail(t, TLS13_ALERT_RECORD_OVERFLOW, got);
 		if (!t->eof && !keep_received(t, data + off, have - off)) {
 			t->sys_errno = ENOMEM;
 			return TRANSPORT_ERROR;
@@ -484,7 +495,7 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 
 static bool records_has_pending(struct transport *t)
 {
-	return t->stream->plain_len || record_len(t->rx, t->rx_len);
+	return t->stream->plain_len || t->stream->failed || record_len(t->rx, t->rx_len);
 }
 
 static int records_handshake(struct transport *t)

@@ -449,6 +449,29 @@ TEST(tls_records_altered_record_is_refused)
 	}
 }
 
+/* A good record and an altered one arriving together: the reader gets the
+ * good one's data, and the next read fails. */
+TEST(tls_records_data_before_a_failure_is_read_first)
+{
+	struct rt r;
+	REQUIRE(rt_start(&r, TLS1_3_VERSION, NULL, -1, NULL));
+	REQUIRE(rt_handshake(&r, NULL));
+	CHECK(SSL_write(r.peer, "good", 4) == 4);
+	CHECK(SSL_write(r.peer, "altered", 7) == 7);
+	unsigned char recs[256];
+	int n = BIO_read(r.p_out, recs, sizeof recs);
+	REQUIRE(n > 30);
+	recs[n - 1] ^= 0x01; /* the second record's tag */
+	CHECK(write(r.wire, recs, (size_t)n) == n);
+	transport_note_events(&r.t, IO_READ);
+	char buf[64];
+	CHECK_EQ_INT(transport_read(&r.t, buf, sizeof buf), 4);
+	CHECK(memcmp(buf, "good", 4) == 0);
+	CHECK(transport_has_pending(&r.t));
+	CHECK_EQ_INT(transport_read(&r.t, buf, sizeof buf), TRANSPORT_ERROR);
+	rt_end(&r);
+}
+
 /* Records that no TLS 1.3 peer may send after the handshake. */
 TEST(tls_records_unexpected_records_are_refused)
 {
