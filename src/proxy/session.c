@@ -215,9 +215,15 @@ static bool session_linger_read(struct proxy_session *s)
 	}
 }
 
+/* A connection idle between requests closes now: a request that crosses
+ * the close is one its client sends again, as HTTP clients do on a kept-
+ * alive connection. One that has not had its first request yet is a
+ * client that has just connected and is sending it: that request is
+ * answered, with Connection: close (the header timeout still bounds a
+ * client that sends nothing). */
 void proxy_session_drain(struct proxy_session *s)
 {
-	if (s->phase == SESSION_HEAD && buf_len(&s->cin) == 0) {
+	if (s->phase == SESSION_HEAD && buf_len(&s->cin) == 0 && s->requests > 0) {
 		proxy_session_close(s, "shutting down");
 		return;
 	}

@@ -48,3 +48,29 @@ def test_sigterm_when_idle_exits_quickly(guards, origin, pki):
     g.term()
     assert g.proc.wait_exit(5) == 0
     assert time.monotonic() - t0 < 3
+
+
+def test_sigterm_answers_a_new_connections_first_request(guards, origin, pki):
+    """A client that has just connected when SIGTERM comes is sending its
+    first request: that request is answered (with Connection: close), not
+    cut off. A connection idle after a request is closed at once."""
+    g = guards.start(origin.address, log_level="debug", timeouts={"grace": "8s"})
+    ctx = client_context(pki.origin_ca.cert, pki.good)
+    kept = Conn.tls(g.port, ctx)
+    assert kept.request("GET", "/").status == 200
+    fresh = Conn.tls(g.port, ctx)
+    # Both handshakes done on the guard's side, the second one's request not
+    # yet sent.
+    wait_for(lambda: sum("tls established" in line for line in g.proc.lines()) >= 2, 10,
+             "the guard to complete both handshakes")
+    mark = g.mark()
+    g.term()
+    g.proc.wait_line(r"draining connections", since=mark, timeout=5)
+    got, how = kept.read_until_eof(timeout=5)
+    assert (got, how) == (b"", "eof"), "the idle kept-alive connection: %r %s" % (got[:100], how)
+    r = fresh.request("GET", "/")
+    assert r.status == 200, (r.status, r.body[:200])
+    assert (r.header("Connection") or "").lower() == "close", r.headers
+    fresh.close()
+    kept.close()
+    assert g.proc.wait_exit(8) == 0
