@@ -70,12 +70,12 @@ static int step_size_line(struct chunked_decoder *d, unsigned char c)
 
 	switch (d->state) {
 	case CK_SIZE_FIRST:
-		if ((v = hex_digit_value((unsigned char)c)) < 0)
+		if ((v = hex_digit_value(c)) < 0)
 			return CK_ERROR;
 		d->remaining = (uint64_t)v;
 		return CK_SIZE;
 	case CK_SIZE:
-		if ((v = hex_digit_value((unsigned char)c)) < 0)
+		if ((v = hex_digit_value(c)) < 0)
 			return after_value(c);
 		if (d->remaining > (uint64_t)INT64_MAX >> 4)
 			return CK_ERROR;

@@ -65,12 +65,6 @@ static bool key_install(const struct tls13_records *r, struct tls13_key *k, int 
 	return ok;
 }
 
-bool tls13_records_suite_supported(uint32_t suite_id)
-{
-	return suite_id == TLS1_3_CK_AES_128_GCM_SHA256 || suite_id == TLS1_3_CK_AES_256_GCM_SHA384 ||
-	       suite_id == TLS1_3_CK_CHACHA20_POLY1305_SHA256;
-}
-
 bool tls13_records_init(struct tls13_records *r, uint32_t suite_id,
 			const unsigned char *open_secret, const unsigned char *seal_secret,
 			size_t secret_len, uint64_t seal_seq)

@@ -30,15 +30,17 @@ enum tls13_content {
 	TLS13_APPLICATION_DATA = 23,
 };
 
-/* Alert descriptions this layer sends. */
+/* Alert descriptions this layer knows. */
 enum tls13_alert {
 	TLS13_ALERT_CLOSE_NOTIFY = 0,
 	TLS13_ALERT_UNEXPECTED_MESSAGE = 10,
 	TLS13_ALERT_BAD_RECORD_MAC = 20,
 	TLS13_ALERT_RECORD_OVERFLOW = 22,
+	TLS13_ALERT_ILLEGAL_PARAMETER = 47,
 	TLS13_ALERT_DECODE_ERROR = 50,
 	TLS13_ALERT_PROTOCOL_VERSION = 70,
 	TLS13_ALERT_INTERNAL_ERROR = 80,
+	TLS13_ALERT_USER_CANCELED = 90, /* a closure alert, received only */
 };
 
 /* One direction's traffic key. */
@@ -57,12 +59,9 @@ struct tls13_records {
 	struct tls13_key seal; /* ours */
 };
 
-/* Whether suite_id (SSL_CIPHER_get_id) is one this layer protects:
- * AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305. */
-bool tls13_records_suite_supported(uint32_t suite_id);
-
 /* Sets r up from the current application traffic secrets (secret_len
- * bytes each): open_secret protects what the peer sends, seal_secret what
+ * bytes each) of suite_id (SSL_CIPHER_get_id): AES-128-GCM, AES-256-GCM or
+ * ChaCha20-Poly1305; open_secret protects what the peer sends, seal_secret what
  * we send, of which seal_seq records have gone out already. False when the
  * suite is not supported or libcrypto fails; r is then empty. */
 bool tls13_records_init(struct tls13_records *r, uint32_t suite_id,

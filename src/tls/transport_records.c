@@ -143,21 +143,20 @@ bool transport_records_take_over(struct transport *t)
 	SSL *ssl = t->ssl;
 	if (!c)
 		return false;
+	bool server = SSL_is_server(ssl);
 	/* OpenSSL is partway through a record: not now (a client's next
 	 * chance is its next release to the pool). */
-	if (SSL_has_pending(ssl) && !SSL_is_server(ssl))
+	if (!server && SSL_has_pending(ssl))
 		return false;
 	SSL_set_msg_callback(ssl, NULL);
 	SSL_SESSION *sess = SSL_get_session(ssl);
 	const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
-	bool server = SSL_is_server(ssl);
 	bool fits = SSL_is_init_finished(ssl) && SSL_version(ssl) == TLS1_3_VERSION && sess && suite &&
 		    SSL_get_early_data_status(ssl) != SSL_EARLY_DATA_ACCEPTED &&
 		    SSL_SESSION_get_max_fragment_length(sess) == TLSEXT_max_fragment_length_DISABLED &&
 		    SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE && !SSL_has_pending(ssl) &&
 		    c->finished_sent && c->finished_read && !c->rekeyed && c->client_len &&
-		    c->client_len == c->server_len &&
-		    tls13_records_suite_supported(SSL_CIPHER_get_id(suite));
+		    c->client_len == c->server_len; /* the suite: tls13_records_init */
 	struct transport_secrets k = {
 		.suite_id = suite ? SSL_CIPHER_get_id(suite) : 0,
 		.open_secret = server ? c->client_secret : c->server_secret,
@@ -333,7 +332,7 @@ static int take_handshake(struct tls_stream *s, const unsigned char *p, size_t l
 		unsigned char request = s->hs[4];
 		s->hs_len = 0;
 		if (request > SSL_KEY_UPDATE_REQUESTED)
-			return 47; /* illegal_parameter */
+			return TLS13_ALERT_ILLEGAL_PARAMETER;
 		/* The next record is under the new key: nothing may follow the
 		 * KeyUpdate in this one. */
 		if (len)
@@ -367,14 +366,33 @@ static ssize_t failed_after(struct transport *t, size_t got)
 	return got ? (ssize_t)got : TRANSPORT_ERROR;
 }
 
+/* The OpenSSL reason that says why we send an alert, for the log. */
+static int alert_reason(int alert)
+{
+	switch (alert) {
+	case TLS13_ALERT_BAD_RECORD_MAC:
+		return SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC;
+	case TLS13_ALERT_RECORD_OVERFLOW:
+		return SSL_R_ENCRYPTED_LENGTH_TOO_LONG;
+	case TLS13_ALERT_PROTOCOL_VERSION:
+		return SSL_R_WRONG_VERSION_NUMBER;
+	case TLS13_ALERT_DECODE_ERROR:
+		return SSL_R_LENGTH_MISMATCH;
+	case TLS13_ALERT_ILLEGAL_PARAMETER:
+		return SSL_R_BAD_KEY_UPDATE;
+	case TLS13_ALERT_INTERNAL_ERROR:
+		return ERR_R_INTERNAL_ERROR;
+	default:
+		return SSL_R_UNEXPECTED_MESSAGE;
+	}
+}
+
 /* Fails the connection: an alert to the peer, an OpenSSL-style reason for
  * the log. */
 static ssize_t records_fail(struct transport *t, int alert, size_t got)
 {
 	send_alert(t, SSL3_AL_FATAL, alert);
-	t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, alert == TLS13_ALERT_BAD_RECORD_MAC
-							? SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC
-							: SSL_R_UNEXPECTED_MESSAGE);
+	t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, alert_reason(alert));
 	return failed_after(t, got);
 }
 
@@ -410,12 +428,10 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 			t->rx = NULL;
 			t->rx_len = 0;
 		}
-		bool fresh = false;
 		if (!record_len(data, have) && t->readable) {
 			ssize_t n = recv(t->fd, data + have, sizeof rx_scratch - have, 0);
 			if (n > 0) {
 				t->received = true;
-				fresh = true;
 				if ((size_t)n < sizeof rx_scratch - have && !t->hup)
 					t->readable = false;
 				have += (size_t)n;
@@ -463,7 +479,7 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 					return records_fail(t, TLS13_ALERT_DECODE_ERROR, got);
 				if (content[1] == TLS13_ALERT_CLOSE_NOTIFY)
 					t->eof = true;
-				else if (content[1] != 90 /* user_canceled: a close_notify follows */) {
+				else if (content[1] != TLS13_ALERT_USER_CANCELED) { /* a close_notify follows it */
 					t->ssl_error = ERR_PACK(ERR_LIB_SSL, 0, SSL_AD_REASON_OFFSET + content[1]);
 					return failed_after(t, got);
 				}
@@ -483,7 +499,8 @@ static ssize_t records_read(struct transport *t, void *buf, size_t len)
 			t->sys_errno = ENOMEM;
 			return TRANSPORT_ERROR;
 		}
-		if (s->plain_len || (!fresh && !record_len(t->rx, t->rx_len) && !t->readable))
+		/* Nothing whole left, and nothing more to read until an edge. */
+		if (s->plain_len || (!record_len(t->rx, t->rx_len) && !t->readable))
 			break;
 	}
 	if (got)

@@ -445,6 +445,7 @@ TEST(tls_records_altered_record_is_refused)
 		char c;
 		CHECK(SSL_read(r.peer, &c, 1) <= 0);
 		CHECK_EQ_INT(ERR_GET_REASON(ERR_peek_error()), SSL_R_SSLV3_ALERT_BAD_RECORD_MAC);
+		CHECK_EQ_INT(ERR_GET_REASON(r.t.ssl_error), SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
 		rt_end(&r);
 	}
 }
@@ -478,10 +479,10 @@ TEST(tls_records_unexpected_records_are_refused)
 	static const unsigned char plain_alert[] = { 21, 3, 3, 0, 2, 2, 40 };
 	static const unsigned char ccs[] = { 20, 3, 3, 0, 1, 1 };
 	static const unsigned char too_long[] = { 23, 3, 3, 0x41, 0x01 };
-	const struct { const unsigned char *p; size_t n; } cases[] = {
-		{ plain_alert, sizeof plain_alert },
-		{ ccs, sizeof ccs },
-		{ too_long, sizeof too_long },
+	const struct { const unsigned char *p; size_t n; int reason; } cases[] = {
+		{ plain_alert, sizeof plain_alert, SSL_R_UNEXPECTED_MESSAGE },
+		{ ccs, sizeof ccs, SSL_R_UNEXPECTED_MESSAGE },
+		{ too_long, sizeof too_long, SSL_R_ENCRYPTED_LENGTH_TOO_LONG },
 	};
 	for (size_t i = 0; i < 3; i++) {
 		struct rt r;
@@ -491,6 +492,7 @@ TEST(tls_records_unexpected_records_are_refused)
 		transport_note_events(&r.t, IO_READ);
 		char buf[64];
 		CHECK_EQ_INT(transport_read(&r.t, buf, sizeof buf), TRANSPORT_ERROR);
+		CHECK_EQ_INT(ERR_GET_REASON(r.t.ssl_error), cases[i].reason);
 		rt_end(&r);
 	}
 }
@@ -616,7 +618,8 @@ TEST(tls13_records_seal_open_and_update)
 	struct tls13_records x, y;
 	REQUIRE(tls13_records_init(&x, TLS1_3_CK_AES_128_GCM_SHA256, a, b, 32, 0));
 	REQUIRE(tls13_records_init(&y, TLS1_3_CK_AES_128_GCM_SHA256, b, a, 32, 0));
-	CHECK(!tls13_records_suite_supported(TLS1_3_CK_AES_128_CCM_SHA256));
+	struct tls13_records ccm;
+	CHECK(!tls13_records_init(&ccm, TLS1_3_CK_AES_128_CCM_SHA256, a, b, 32, 0));
 	unsigned char rec[TLS13_SEALED_LEN(100)], copy[sizeof rec];
 	for (int i = 0; i < 4; i++) {
 		size_t n = tls13_seal(&x, TLS13_APPLICATION_DATA, "hello records", 13, rec);
