@@ -345,6 +345,7 @@ bool session_respond_error(struct proxy_session *s, int status, const char *reas
 	s->status = status;
 	proxy_session_count_status(s, status);
 	s->phase = SESSION_FLUSH;
+	transport_closing(&s->client);
 	timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
 	/* Timer paths call this outside session_run: make sure it gets written. */
 	task_defer(s->pw->loop, &s->run_task);
@@ -379,6 +380,7 @@ static void session_finish_request(struct proxy_session *s)
 	if (s->close_after || !s->client_keep_alive || s->pw->draining) {
 		s->close_reason = s->close_reason ? s->close_reason : "done";
 		s->phase = SESSION_FLUSH;
+		transport_closing(&s->client);
 		timer_arm(s->pw->loop, &s->timer, s->pw->limits->body_ms);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include "tls/key_decode.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "tls/builtin_engine.h"
 #include "tls/shared_ec_keys.h"
@@ -45,8 +46,19 @@ static int register_key_methods(ENGINE *e)
 	return ENGINE_register_pkey_meths(e) == 1 && ENGINE_register_pkey_asn1_meths(e) == 1;
 }
 
+static bool installed;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+
+static void install(void)
+{
+	installed = builtin_engine_add("pullgate-keys", "pullgate: built-in key methods",
+				       set_key_methods, register_key_methods);
+}
+
 bool key_decode_install(void)
 {
-	return builtin_engine_add("pullgate-keys", "pullgate: built-in key methods", set_key_methods,
-				  register_key_methods);
+	/* A second ENGINE with the same id would be refused, and its
+	 * clean-up would free the EC method the first one still serves. */
+	pthread_once(&install_once, install);
+	return installed;
 }

@@ -18,9 +18,12 @@
  * in its slot until another key's bytes pick the same slot: at most 64
  * public keys (about 2 KiB each) are kept that no certificate uses any
  * more, and a kept key says nothing about trust, which the chain decides.
+ * A shared P-256 key that verifies often gets a precomputed table
+ * (tls/fixed_base_verify.h), which lives as long as the key.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* EC_KEY and ENGINE: see above */
 #include "tls/shared_ec_keys.h"
+#include "tls/fixed_base_verify.h"
 
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -125,8 +128,11 @@ static int shared_pub_decode(EVP_PKEY *pkey, const X509_PUBKEY *pub)
 			ERR_raise(ERR_LIB_EC, EC_R_DECODE_ERROR);
 			return 0;
 		}
-		if (shareable)
+		if (shareable) {
+			/* Before anyone else holds it; P-256 keys only. */
+			fixed_base_verify_attach(key);
 			table_keep(nid, p, (unsigned)plen, key);
+		}
 	}
 	if (!EVP_PKEY_assign_EC_KEY(pkey, key)) {
 		EC_KEY_free(key);

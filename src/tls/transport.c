@@ -37,7 +37,7 @@ bool transport_can_write(const struct transport *t)
 ssize_t transport_send_some(struct transport *t, const void *p, size_t len)
 {
 	for (;;) {
-		ssize_t n = send(t->fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(t->fd, p, len, transport_send_flags(t));
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define TRANSPORT_AGAIN (-2)
@@ -47,6 +48,7 @@ struct transport {
 	bool hup;              /* the poller saw the peer hang up (FIN or error) */
 	bool stage_writes;     /* TLS: a long write leaves as several records in one send */
 	bool received;         /* the peer sent at least one byte */
+	bool closing;          /* the connection closes after what is written now */
 	unsigned long ssl_error; /* first OpenSSL error of a failure, for reasons */
 	int sys_errno;         /* errno of a failed system call */
 	char *unsent;          /* accepted bytes the socket has not taken yet (owned) */
@@ -93,6 +95,17 @@ static inline void transport_shutdown(struct transport *t) { t->ops->shutdown(t)
 /* Whether bytes a write accepted still wait for the socket: the output is
  * not out (nor may a shutdown follow) until transport_flush says so. */
 static inline bool transport_unsent(const struct transport *t) { return t->unsent != NULL; }
+/* The connection closes once what is written from now on is out: sends
+ * hold back their last partial segment (MSG_MORE), so that the response,
+ * the close_notify and the FIN that follow (transport_shutdown, then
+ * shutdown(2), which pushes them out) leave in one segment rather than
+ * three. */
+static inline void transport_closing(struct transport *t) { t->closing = true; }
+/* The flags of every send(2) on t. */
+static inline int transport_send_flags(const struct transport *t)
+{
+	return MSG_NOSIGNAL | (t->closing ? MSG_MORE : 0);
+}
 /* send(2) of what the socket takes of p[0..len): the count (0 when it is
  * full, which clears writable) or TRANSPORT_ERROR with sys_errno set. */
 ssize_t transport_send_some(struct transport *t, const void *p, size_t len);

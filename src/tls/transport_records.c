@@ -128,6 +128,13 @@ bool transport_records_watch(struct transport *t)
 	return true;
 }
 
+bool transport_records_tickets_may_wait(const struct transport *t)
+{
+	const struct tls_capture *c = t->capture;
+	return c && c->finished_read && t->rx_len > 0 && t->ssl && SSL_is_server(t->ssl) &&
+	       SSL_version(t->ssl) == TLS1_3_VERSION;
+}
+
 static void capture_free(struct transport *t)
 {
 	if (t->capture) {

@@ -43,6 +43,13 @@ bool transport_records_watch(struct transport *t);
  * Otherwise the watch ends either way. */
 bool transport_records_take_over(struct transport *t);
 
+/* Whether what a TLS 1.3 server writes now may wait for its next send:
+ * its session tickets, written once the client's Finished is in, when the
+ * client's first request came in the same read. They then leave in the
+ * response's segment instead of one of their own (a ticket is for later
+ * connections: nobody waits for it). */
+bool transport_records_tickets_may_wait(const struct transport *t);
+
 /* The application traffic secrets and where each direction stands. */
 struct transport_secrets {
 	uint32_t suite_id; /* SSL_CIPHER_get_id */

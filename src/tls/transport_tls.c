@@ -132,7 +132,10 @@ static int sock_write(BIO *b, const char *buf, int len)
 		stage.len += (size_t)len;
 		return len;
 	}
-	ssize_t n = send(t->fd, buf, (size_t)len, MSG_NOSIGNAL);
+	int flags = transport_send_flags(t);
+	if (t->capture && transport_records_tickets_may_wait(t))
+		flags |= MSG_MORE; /* the next send, without it, takes them along */
+	ssize_t n = send(t->fd, buf, (size_t)len, flags);
 	if (n >= 0)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
