@@ -11,6 +11,7 @@
 #include "pki/pki.h"
 #include "tls/key_decode.h"
 #include "tls/record_ciphers.h"
+#include "tls/tls13_kdf.h"
 
 #define PULLGATE_VERSION "0.1.0"
 
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
 		/* Before any SSL_CTX exists (see tls/record_ciphers.c); the same
 		 * algorithms either way. */
 		record_ciphers_install();
+		/* The same, for the TLS 1.3 key schedule (see tls/tls13_kdf.c). */
+		tls13_kdf_install();
 		/* Request buffers freed under load stay with the allocator rather
 		 * than go back to the kernel and fault in again for the next
 		 * request (about one page fault per request otherwise). */

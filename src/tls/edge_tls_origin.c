@@ -120,7 +120,9 @@ static bool ctx_add(struct edge_tls *set, const struct edge_origin_ctx *key,
 {
 	struct edge_origin_ctx *oc = &set->origin[set->origin_count];
 	*oc = *key;
-	SSL_CTX *ctx = oc->ctx = SSL_CTX_new(TLS_client_method());
+	/* The pool's connections take their records over once their first
+	 * response is in (tls/transport_records.h). */
+	SSL_CTX *ctx = oc->ctx = transport_records_ctx_new(TLS_client_method());
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
 		  SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) == 1 &&
 		  SSL_CTX_set_alpn_protos(ctx, alpn_http11, sizeof alpn_http11 - 1) == 0;
@@ -136,9 +138,6 @@ static bool ctx_add(struct edge_tls *set, const struct edge_origin_ctx *key,
 	/* The pool keeps sessions itself; this makes OpenSSL put TLS 1.3
 	 * tickets on the SSL_SESSION that SSL_get1_session returns. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	/* The pool's connections take their records over once their first
-	 * response is in (tls/transport_records.h). */
-	transport_records_prepare(ctx);
 	SSL_CTX_set_cert_cb(ctx, cert_requested_cb, NULL);
 	if (key->mode == SSL_MODE_STRICT) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);

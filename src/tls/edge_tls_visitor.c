@@ -126,7 +126,7 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 static SSL_CTX *ctx_new(struct edge_tls *set, const unsigned char *keys, const char *cert,
 			const char *key, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = transport_records_ctx_new(TLS_server_method());
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
 		  SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1 &&
 		  SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) == 1 &&
@@ -147,7 +147,6 @@ static SSL_CTX *ctx_new(struct edge_tls *set, const unsigned char *keys, const c
 	/* Stateless tickets only: nothing per session to keep or share. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
-	transport_records_prepare(ctx);
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, set);
 	CRYPTO_THREAD_run_once(&sni_once, sni_index_init);

@@ -46,7 +46,7 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key,
 			const unsigned char *keys, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = transport_records_ctx_new(TLS_server_method());
 	if (ctx)
 		SSL_CTX_set1_cert_store(ctx, set->store);
 	bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
@@ -65,7 +65,6 @@ static SSL_CTX *ctx_new(struct guard_tls *set, const char *cert, const char *key
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
-	transport_records_prepare(ctx);
 
 	long long left = 0;
 	if (!tls_keys_load(ctx, cert, key, &left, err, errlen)) {

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/hex.h"
+#include "tls/tls13_kdf.h"
 #include "tls/tls13_records.h"
 
 /* What the handshake tells about the records to come. */
@@ -114,6 +115,36 @@ static void record_seen(int write_p, int version, int content_type, const void *
 void transport_records_prepare(SSL_CTX *ctx)
 {
 	SSL_CTX_set_keylog_callback(ctx, keylog_line);
+}
+
+SSL_CTX *transport_records_ctx_new(const SSL_METHOD *method)
+{
+	const char *propq = tls13_kdf_propq();
+	SSL_CTX *ctx = SSL_CTX_new_ex(NULL, propq, method);
+	if (ctx && !propq)
+		transport_records_prepare(ctx);
+	return ctx;
+}
+
+/* An application traffic secret from the key schedule (tls/tls13_kdf.h). */
+static void secret_derived(void *arg, bool client, const unsigned char *secret, size_t len)
+{
+	struct tls_capture *c = arg;
+	if (len > sizeof c->client_secret)
+		return;
+	memcpy(client ? c->client_secret : c->server_secret, secret, len);
+	if (client)
+		c->client_len = len;
+	else
+		c->server_len = len;
+}
+
+void transport_records_observe(struct transport *t)
+{
+	if (t && t->capture)
+		tls13_kdf_observe(secret_derived, t->capture);
+	else
+		tls13_kdf_observe(NULL, NULL);
 }
 
 bool transport_records_watch(struct transport *t)

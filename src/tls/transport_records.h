@@ -28,8 +28,20 @@
 
 #include "tls/transport.h"
 
-/* Gives a context the key log callback that taking over needs. */
+/* A new context whose connections can take their records over: made with
+ * the provider key schedule's property query (tls/tls13_kdf.h), which
+ * hands the handshake's secrets to the watch; without that provider, with
+ * the key log callback instead. NULL when out of memory. */
+SSL_CTX *transport_records_ctx_new(const SSL_METHOD *method);
+
+/* Gives a context made elsewhere the key log callback that taking over
+ * needs. */
 void transport_records_prepare(SSL_CTX *ctx);
+
+/* Around each call that may derive a watched handshake's secrets: the
+ * calling thread's key schedule hands them to t's watch (t NULL: to no
+ * one). */
+void transport_records_observe(struct transport *t);
 
 /* Starts watching a connection's handshake (before it begins). False when
  * out of memory; the connection then stays with OpenSSL. */

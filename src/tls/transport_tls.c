@@ -267,7 +267,9 @@ static int tls_handshake(struct transport *t)
 	tls_bind(t);
 	ERR_clear_error();
 	errno = 0;
+	transport_records_observe(t);
 	int ret = SSL_do_handshake(t->ssl);
+	transport_records_observe(NULL);
 	if (ret == 1) {
 		t->read_wants_write = t->write_wants_read = false;
 		tls_key_exchange_release(t->ssl);

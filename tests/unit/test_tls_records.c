@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "tls/tls13_kdf.h"
 #include "tls/tls13_records.h"
 #include "tls/transport.h"
 #include "tls/transport_records.h"
@@ -79,6 +80,8 @@ static void rt_pump(struct rt *r)
 	transport_note_events(&r->t, IO_READ | IO_WRITE);
 }
 
+static bool rt_kdf; /* our side's context from transport_records_ctx_new */
+
 /* With resume, the server uses the context (and ticket keys) of the
  * connection the session came from: from. */
 static bool rt_start_from(struct rt *r, int max_version, const char *suite, int tickets,
@@ -92,11 +95,16 @@ static bool rt_start_from(struct rt *r, int max_version, const char *suite, int 
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	r->wire = sv[1];
+	/* With rt_kdf, the transport's side has its context as the roles
+	 * make it: the provider's key schedule hands over the secrets. */
+	bool kdf_server = rt_kdf && !transport_client, kdf_client = rt_kdf && transport_client;
 	if (from && SSL_CTX_up_ref(from) == 1)
 		r->sctx = from;
 	else if (!from)
-		r->sctx = SSL_CTX_new(TLS_server_method());
-	r->cctx = SSL_CTX_new(TLS_client_method());
+		r->sctx = kdf_server ? transport_records_ctx_new(TLS_server_method())
+				     : SSL_CTX_new(TLS_server_method());
+	r->cctx = kdf_client ? transport_records_ctx_new(TLS_client_method())
+			     : SSL_CTX_new(TLS_client_method());
 	if (!r->sctx || !r->cctx || SSL_CTX_use_certificate(r->sctx, rt_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(r->sctx, rt_key) != 1 ||
 	    SSL_CTX_set_max_proto_version(r->cctx, max_version) != 1 ||
@@ -104,8 +112,10 @@ static bool rt_start_from(struct rt *r, int max_version, const char *suite, int 
 		return false;
 	if (tickets >= 0)
 		SSL_CTX_set_num_tickets(r->sctx, (size_t)tickets);
-	transport_records_prepare(r->sctx);
-	transport_records_prepare(r->cctx);
+	if (!kdf_server)
+		transport_records_prepare(r->sctx);
+	if (!kdf_client)
+		transport_records_prepare(r->cctx);
 	SSL *ours = SSL_new(transport_client ? r->cctx : r->sctx);
 	r->peer = SSL_new(transport_client ? r->sctx : r->cctx);
 	if (!ours || !r->peer)
@@ -639,4 +649,19 @@ TEST(tls13_records_seal_open_and_update)
 	}
 	tls13_records_clear(&x);
 	tls13_records_clear(&y);
+}
+
+/* The same with the roles' contexts, whose key schedule is the provider's
+ * (tls/tls13_kdf.c) and hands the secrets to the watch: taken over, for
+ * each suite's hash, and the records agree with OpenSSL's peer, before and
+ * after resumption and key updates, as server and as client. */
+TEST(tls_records_with_the_provider_key_schedule)
+{
+	REQUIRE(tls13_kdf_install());
+	rt_kdf = true;
+	test_tls_records_take_over_each_suite();
+	test_tls_records_request_behind_finished_and_tickets();
+	test_tls_records_key_updates_both_ways();
+	test_tls_records_client_takes_over_after_first_response();
+	rt_kdf = false;
 }
