@@ -181,10 +181,14 @@ def _goals_table(run, scs, st, ceiling):
             ratio = vals["pullgate"] / best
             add(">= 1.3x the better peer per core", "%s: %s" % (sc.role, sc.label),
                 "%.2fx" % ratio, ratio >= 1.3)
-        if sc.close and not sc.resume and ceiling.get("full_hs"):
-            pct = 100.0 * _med(per["pullgate"], "rps") / ceiling["full_hs"]
+        if sc.close and not sc.resume and ceiling.get("full_hs") and vals["pullgate"]:
+            # The ceiling is what one core's crypto allows: judged per core,
+            # as the rest, with the rate as measured beside it.
+            pct = 100.0 * vals["pullgate"] / ceiling["full_hs"]
+            raw = 100.0 * _med(per["pullgate"], "rps") / ceiling["full_hs"]
             add("full handshakes within 15% of the crypto ceiling", "%s: %s" % (sc.role, sc.label),
-                "%.0f%% of %s/s" % (pct, "{:,.0f}".format(ceiling["full_hs"])), pct >= 85)
+                "%.0f%% of %s/s per core (%.0f%% at the rate measured)"
+                % (pct, "{:,.0f}".format(ceiling["full_hs"]), raw), pct >= 85)
     for role in ("guard", "edge"):
         idle = {n: run.idle[(role, n)][0] for n in st.systems if (role, n) in run.idle}
         if "pullgate" in idle:
