@@ -3,10 +3,11 @@
  * and opened by pullgate (tls/tls13_records.h) instead of libssl.
  *
  * OpenSSL still does the whole handshake. While it runs, the connection
- * notes the application traffic secrets (the context's key log callback)
- * and how many records OpenSSL sealed and opened with them after each
- * side's Finished; the socket BIO hands OpenSSL one record at a time, so
- * bytes OpenSSL has not asked for stay with the transport. A server takes
+ * notes the application traffic secrets (from the key schedule's provider,
+ * tls/tls13_kdf.h, or else the context's key log callback) and how many
+ * records OpenSSL sealed and opened with them after each side's Finished;
+ * the socket BIO hands OpenSSL one record at a time, so bytes OpenSSL has
+ * not asked for stay with the transport. A server takes
  * its records over as soon as the handshake is done; a client (a pooled
  * upstream connection) once its first response is in, by when OpenSSL has
  * read the server's session tickets for the pool. Per request this skips
@@ -15,8 +16,8 @@
  * (transport_forget_handshake), a server connection's SSL itself goes:
  * most of an idle connection's memory. A connection that cannot be taken
  * over (TLS 1.2, early data, a negotiated fragment length, a key update
- * OpenSSL went through, a context without the callback) stays with
- * OpenSSL, with the same results.
+ * OpenSSL went through, a context with neither source of secrets) stays
+ * with OpenSSL, with the same results.
  */
 #ifndef PULLGATE_TLS_TRANSPORT_RECORDS_H
 #define PULLGATE_TLS_TRANSPORT_RECORDS_H
