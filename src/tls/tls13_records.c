@@ -18,12 +18,17 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "tls/tls13_kdf.h"
+
 static EVP_KDF *tls13_kdf;
 static pthread_once_t tls13_kdf_once = PTHREAD_ONCE_INIT;
 
+/* The key schedule the roles' handshakes use (tls/tls13_kdf.h), when it
+ * is installed by the time the first connection takes over; the default
+ * provider's otherwise. */
 static void tls13_kdf_fetch(void)
 {
-	tls13_kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_3_KDF, NULL);
+	tls13_kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_3_KDF, tls13_kdf_propq());
 }
 
 /* HKDF-Expand-Label(secret, label, "", out_len) (RFC 8446, 7.1). */
