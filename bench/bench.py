@@ -9,9 +9,11 @@ and the medians go into a table written to bench/results/ and printed.
 
 Settings (environment): BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_WARMUP (2),
 BENCH_CONNS (50), BENCH_IDLE_CONNS (2000), BENCH_LAT_CONNS (20),
-BENCH_LAT_DELAY_MS (10), BENCH_ROLES (guard,edge), BENCH_SYSTEMS
+BENCH_LAT_DELAY_MS (10), BENCH_LAT_RUNS (3 x BENCH_RUNS), BENCH_ROLES (guard,edge), BENCH_SYSTEMS
 (pullgate,nginx,haproxy), BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1),
-BENCH_QUICK=1 (1 s runs, one run each, 200 idle connections: a trial).
+BENCH_SCENARIOS (all: a comma list of scenario keys, e.g. e_lat,g_full, and
+"idle" for the idle connections), BENCH_QUICK=1 (1 s runs, one run each, 200
+idle connections: a trial).
 
 The origin counts what reaches it around every run: an edge's origin-pull
 runs must send it every request, its cache-hit runs none.
@@ -45,12 +47,19 @@ class Settings:
         self.quick = os.environ.get("BENCH_QUICK") == "1"
         self.seconds = setting("BENCH_SECONDS", 5, 1)
         self.runs = setting("BENCH_RUNS", 3, 1)
+        # A run's p99 moves more from run to run than a rate does (the load,
+        # the origin and the edge's fixture guard share one core): the
+        # latency scenarios take more runs for a median that holds.
+        self.lat_runs = setting("BENCH_LAT_RUNS", 3 * self.runs, 1)
         self.warmup = setting("BENCH_WARMUP", 2, 1)
         self.conns = setting("BENCH_CONNS", 50)
         self.idle_conns = setting("BENCH_IDLE_CONNS", 2000, 200)
         self.lat_conns = setting("BENCH_LAT_CONNS", 20)
         self.lat_delay_ms = setting("BENCH_LAT_DELAY_MS", 10)
         self.roles = setting("BENCH_ROLES", "guard,edge").split(",")
+        # A subset of the scenarios, for a closer look at one of them.
+        self.only = [k for k in setting("BENCH_SCENARIOS", "").split(",") if k]
+        self.idle = not self.only or "idle" in self.only
         self.systems = [s for s in setting("BENCH_SYSTEMS", ",".join(bs.SYSTEMS)).split(",")
                         if s in bs.SYSTEMS]
         ncpu = os.cpu_count() or 1
@@ -59,6 +68,9 @@ class Settings:
         # On a shared machine: seconds in all to wait for a quiet server core
         # before runs, and to repeat runs that something else disturbed.
         self.quiet_budget = setting("BENCH_QUIET_BUDGET", 60, 20)
+
+    def runs_of(self, sc):
+        return self.lat_runs if sc.latency else self.runs
 
 
 def scenarios(st):
@@ -107,7 +119,7 @@ def progress(msg):
 def run_line(st, sc, name, r, res):
     """The progress line of one measured run."""
     line = "  %-5s %-12s %-8s run %d/%d: %9.0f req/s  server %3.0f%%  wrk %3.0f%%  core%d %3.0f%%" % (
-        sc.role, sc.key, name, r + 1, st.runs, res.rps, res.server_pct, res.client_pct,
+        sc.role, sc.key, name, r + 1, st.runs_of(sc), res.rps, res.server_pct, res.client_pct,
         st.client_cpu, res.client_core_pct)
     line += "  core%d irq %3.0f%% other %3.0f%%" % (st.server_cpu, res.irq_pct, res.other_pct)
     if res.origin_reached is not None:
@@ -203,7 +215,7 @@ class Run:
             for s in servers:
                 self.load(sc, s, st.warmup)
             per = self.results.setdefault(sc.key, {})
-            for r in range(st.runs):
+            for r in range(st.runs_of(sc)):
                 # Rotate the order so no system always runs first.
                 for s in servers[r % len(servers):] + servers[:r % len(servers)]:
                     res = self.measure(sc, s)
@@ -219,6 +231,10 @@ class Run:
         for s in servers:
             self.hwm[(role, s.name)] = status_kib(s.pid, "VmHWM")
         self.stop(servers)
+        if not st.idle:
+            if fixture is not None:
+                e.procs.stop(fixture)
+            return
         # Idle connections on fresh processes, so memory freed after the load
         # (and kept by the allocator) does not hide what a connection costs.
         servers = self.start_role(role, guard_port)
@@ -236,6 +252,11 @@ class Run:
 
 def main():
     st = Settings()
+    known = {sc.key for sc in scenarios(st)} | {"idle"}
+    unknown = [k for k in st.only if k not in known]
+    if unknown:
+        sys.exit("bench: BENCH_SCENARIOS: no scenario %s (there are %s)"
+                 % (", ".join(unknown), ", ".join(sorted(known))))
     pg = os.environ.get("PULLGATE_BIN", os.path.join(ROOT, "build", "pullgate"))
     if not os.access(pg, os.X_OK):
         sys.exit("bench: %s is missing: run make bench (it builds it first)" % pg)
@@ -257,11 +278,14 @@ def main():
 
     env = bs.Env(pg, work, procs, st.server_cpu, st.client_cpu)
     wrk = Wrk(shim, st.server_cpu, st.client_cpu, work)
-    all_sc = [sc for sc in scenarios(st) if sc.role in st.roles]
+    all_sc = [sc for sc in scenarios(st) if sc.role in st.roles
+              and (not st.only or sc.key in st.only)]
     n_loads = len(all_sc) * len(st.systems)
-    progress("bench: %d scenario x system pairs, %d x %d s runs each after %d s warm-up "
-             "(about %.0f min in all)" % (n_loads, st.runs, st.seconds, st.warmup,
-                                          (n_loads * (st.runs * st.seconds + st.warmup) + 60) / 60))
+    n_runs = sum(st.runs_of(sc) for sc in all_sc) * len(st.systems)
+    progress("bench: %d scenario x system pairs, %d x %d s runs each (latency: %d) after %d s "
+             "warm-up (about %.0f min in all)"
+             % (n_loads, st.runs, st.seconds, st.lat_runs, st.warmup,
+                (n_runs * st.seconds + n_loads * st.warmup + 60) / 60))
     key_type = bs.make_pki(env)
     bs.make_objects(env)
     bs.start_origin(env)
@@ -270,7 +294,7 @@ def main():
     run = Run(st, env, wrk)
     for role in ("guard", "edge"):
         scs = [sc for sc in all_sc if sc.role == role]
-        if scs:
+        if scs or (st.idle and st.only and role in st.roles):
             progress("bench: %s role" % role)
             run.role(role, scs)
     procs.stop_all()
