@@ -71,14 +71,18 @@ run:
 unit: build/san/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests
 
-e2e: build/san/pullgate
-	PULLGATE_BIN=$(CURDIR)/build/san/pullgate $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+# The end-to-end tests run the sanitizer build; the idle-memory test measures
+# the release build (PULLGATE_RELEASE_BIN), whose allocator is the real one.
+E2E_ENV := PULLGATE_BIN=$(CURDIR)/build/san/pullgate PULLGATE_RELEASE_BIN=$(CURDIR)/build/pullgate
 
-test: build/san/pullgate build/san/unit-tests
+e2e: build/san/pullgate build/pullgate
+	$(E2E_ENV) $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+test: build/san/pullgate build/san/unit-tests build/pullgate
 	@echo "== unit tests"
 	ASAN_OPTIONS=detect_leaks=1 build/san/unit-tests
 	@echo "== end-to-end tests"
-	PULLGATE_BIN=$(CURDIR)/build/san/pullgate $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+	$(E2E_ENV) $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 # The threads (reloads, cache fills across workers, metrics scrapes) under
 # ThreadSanitizer: the end-to-end tests that exercise them.
