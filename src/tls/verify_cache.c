@@ -210,6 +210,18 @@ void verify_cache_store(struct verify_cache *vc, const unsigned char key[VERIFY_
 		return;
 	struct verify_slot *s = slot_of(vc, key);
 	pthread_mutex_lock(&s->lock);
+	if (s->used && memcmp(s->key, key, VERIFY_CACHE_KEY_LEN) == 0 && now < s->expires) {
+		/* Another thread verified the same certificates at the same
+		 * time and kept its chain first. That chain stays: handshakes
+		 * on other threads may share its leaf, and replacing it could
+		 * free that leaf here just after they read it. OpenSSL 3.0
+		 * drops a reference with a relaxed decrement, which orders
+		 * nothing between their reads and this free (ThreadSanitizer
+		 * reports it). */
+		pthread_mutex_unlock(&s->lock);
+		sk_X509_pop_free(copy, X509_free);
+		return;
+	}
 	STACK_OF(X509) *old = s->chain;
 	memcpy(s->key, key, VERIFY_CACHE_KEY_LEN);
 	s->chain = copy;

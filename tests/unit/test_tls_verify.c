@@ -19,6 +19,7 @@
 #include "tls/guard_tls.h"
 #include "tls/pins.h"
 #include "tls/record_ciphers.h"
+#include "tls/verify_cache.h"
 #include "tls/verify_policy.h"
 
 /* ---- certificates -------------------------------------------------- */
@@ -1477,6 +1478,42 @@ TEST(tls_verify_cache_hit_shares_the_peer_certificate)
 		SSL_CTX_free(ictx);
 	}
 	guard_tls_unref(set);
+}
+
+/* Two threads that verified the same certificates at once both store:
+ * the chain kept first stays (handshakes on other threads may share its
+ * leaf), and the second is dropped rather than freeing the first. */
+TEST(tls_verify_cache_keeps_the_first_of_two_stores)
+{
+	struct tv_pki *p = tv_pki();
+	X509_STORE *store = X509_STORE_new();
+	REQUIRE(store && X509_STORE_add_cert(store, p->ca.cert) == 1);
+	struct verify_cache *vc = verify_cache_new(store, 16);
+	REQUIRE(vc);
+	X509 *leaf[3] = { 0 };
+	X509_STORE_CTX *x[3] = { 0 };
+	unsigned char key[3][VERIFY_CACHE_KEY_LEN];
+	for (int i = 0; i < 3; i++) {
+		leaf[i] = X509_dup(p->good.cert); /* the same bytes, parsed apart */
+		x[i] = X509_STORE_CTX_new();
+		REQUIRE(leaf[i] && x[i] && X509_STORE_CTX_init(x[i], store, leaf[i], NULL) == 1);
+		CHECK(verify_cache_key(x[i], key[i]));
+		CHECK(memcmp(key[i], key[0], VERIFY_CACHE_KEY_LEN) == 0);
+	}
+	CHECK_EQ_INT(X509_verify_cert(x[0]), 1);
+	CHECK_EQ_INT(X509_verify_cert(x[1]), 1);
+	verify_cache_store(vc, key[0], x[0]);
+	verify_cache_store(vc, key[1], x[1]);
+	CHECK(verify_cache_lookup(vc, key[2], x[2]));
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(x[2]);
+	CHECK(chain && sk_X509_num(chain) == 2);
+	CHECK(chain && sk_X509_value(chain, 0) == leaf[0]);
+	for (int i = 0; i < 3; i++) {
+		X509_STORE_CTX_free(x[i]);
+		X509_free(leaf[i]);
+	}
+	verify_cache_free(vc);
+	X509_STORE_free(store);
 }
 
 TEST(tls_verify_cache_keeps_no_refusal)
