@@ -275,10 +275,14 @@ static int kdf_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_MODE))) {
 		int mode;
 		if (p->data_type == OSSL_PARAM_UTF8_STRING) {
-			const char *s = p->data;
-			mode = strcasecmp(s, "EXTRACT_ONLY") == 0  ? EVP_KDF_HKDF_MODE_EXTRACT_ONLY
-			       : strcasecmp(s, "EXPAND_ONLY") == 0 ? EVP_KDF_HKDF_MODE_EXPAND_ONLY
-								     : -1;
+			/* Copied: the parameter's bytes need not end in a NUL. */
+			char name[16], *s = name;
+			if (!OSSL_PARAM_get_utf8_string(p, &s, sizeof name))
+				mode = -1;
+			else
+				mode = strcasecmp(s, "EXTRACT_ONLY") == 0  ? EVP_KDF_HKDF_MODE_EXTRACT_ONLY
+				       : strcasecmp(s, "EXPAND_ONLY") == 0 ? EVP_KDF_HKDF_MODE_EXPAND_ONLY
+									     : -1;
 		} else if (!OSSL_PARAM_get_int(p, &mode)) {
 			mode = -1;
 		}

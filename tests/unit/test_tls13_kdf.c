@@ -18,6 +18,8 @@
 struct kdf_case {
 	const char *digest;
 	int mode;
+	const char *mode_name; /* set: the mode as a string, of mode_name_len bytes */
+	size_t mode_name_len;
 	const unsigned char *key, *salt, *label, *data;
 	size_t key_len, salt_len, label_len, data_len;
 };
@@ -36,7 +38,11 @@ static int derive(const char *provider, const struct kdf_case *k, unsigned char 
 	static const unsigned char prefix[] = "tls13 ";
 	OSSL_PARAM params[8], *p = params;
 	int mode = k->mode;
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	if (k->mode_name)
+		*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE, (char *)k->mode_name,
+							k->mode_name_len);
+	else
+		*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)k->digest, 0);
 	if (k->key)
 		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)k->key, k->key_len);
@@ -149,6 +155,31 @@ TEST(tls13_kdf_refuses_what_it_cannot_do)
 	k.mode = EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;
 	CHECK(derive(TLS13_KDF_PROVIDER, &k, out, 16) != 1);
 	CHECK(derive("default", &k, out, 16) != 1);
+}
+
+/* The mode may come as a name, as for the default provider's HKDF; its
+ * bytes need not end in a NUL. */
+TEST(tls13_kdf_mode_by_name)
+{
+	REQUIRE(tls13_kdf_install());
+	unsigned char key[32] = { 7 }, by_int[32], by_name[32];
+	/* "EXPAND_ONLY" followed by bytes that are not part of it. */
+	static const char expand[] = "expand_onlyXYZ", both[] = "EXTRACT_AND_EXPAND";
+	struct kdf_case k = {
+		.digest = "SHA256", .mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, .key = key, .key_len = 32,
+		.label = (const unsigned char *)"key", .label_len = 3,
+	};
+	CHECK_EQ_INT(derive(TLS13_KDF_PROVIDER, &k, by_int, sizeof by_int), 1);
+	k.mode_name = expand;
+	k.mode_name_len = 11;
+	CHECK_EQ_INT(derive(TLS13_KDF_PROVIDER, &k, by_name, sizeof by_name), 1);
+	CHECK(memcmp(by_int, by_name, sizeof by_int) == 0);
+	k.mode_name_len = 14; /* "expand_onlyXYZ": no mode */
+	CHECK(derive(TLS13_KDF_PROVIDER, &k, by_name, sizeof by_name) != 1);
+	k.mode_name = both;
+	k.mode_name_len = sizeof both - 1;
+	CHECK(derive(TLS13_KDF_PROVIDER, &k, by_name, sizeof by_name) != 1);
+	CHECK(derive("default", &k, by_name, sizeof by_name) != 1);
 }
 
 static int observed_client, observed_server;
