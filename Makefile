@@ -2,7 +2,7 @@
 #   make            build/pullgate (optimised)
 #   make run        install build dependencies when root, build, run the demo
 #   make test       unit + end-to-end tests, built with ASan and UBSan
-#   make fuzz       run each fuzz target (HTTP parser, TLS records) for FUZZ_SECONDS
+#   make fuzz       run each fuzz target (HTTP parser, TLS records, ClientHello) for FUZZ_SECONDS
 #   make test-tsan  the threaded end-to-end tests under ThreadSanitizer
 #   make bench      side-by-side benchmark against nginx and HAProxy
 
@@ -104,17 +104,22 @@ build/fuzz/fuzz_http_parser: fuzz/fuzz_http_parser.c src/http/*.c src/http/*.h
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
 
 RECORD_FUZZ_SRCS := src/tls/tls13_records.c src/tls/transport_records.c src/tls/transport.c \
-		    src/tls/transport_tls.c src/tls/tls_release.c src/tls/tls13_kdf.c \
+		    src/tls/transport_tls.c src/tls/tls_release.c src/tls/tls13_kdf.c src/tls/tls13_hkdf.c \
 		    src/tls/builtin_engine.c
 build/fuzz/fuzz_tls_records: fuzz/fuzz_tls_records.c $(RECORD_FUZZ_SRCS) src/tls/*.h src/core/*.h
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 		$(filter %.c,$^) -o $@ $(PKG_LIBS)
 
-fuzz: build/fuzz/fuzz_http_parser build/fuzz/fuzz_tls_records
-	@mkdir -p build/fuzz/corpus build/fuzz/corpus_records
+build/fuzz/fuzz_tls_client_hello: fuzz/fuzz_tls_client_hello.c src/tls/tls13_client_hello.c src/tls/tls13_client_hello.h src/core/slice.h
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(filter %.c,$^) -o $@
+
+fuzz: build/fuzz/fuzz_http_parser build/fuzz/fuzz_tls_records build/fuzz/fuzz_tls_client_hello
+	@mkdir -p build/fuzz/corpus build/fuzz/corpus_records build/fuzz/corpus_client_hello
 	build/fuzz/fuzz_http_parser -max_total_time=$(FUZZ_SECONDS) -max_len=16384 build/fuzz/corpus fuzz/corpus/http_parser
 	build/fuzz/fuzz_tls_records -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus_records
+	build/fuzz/fuzz_tls_client_hello -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build/fuzz/corpus_client_hello fuzz/corpus/client_hello
 
 bench: build/pullgate
 	sh bench/run.sh

@@ -20,7 +20,7 @@
  * from the default provider as before). It also hands the application
  * traffic secrets to the thread's observer, in place of the key log.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init and co: the low-level digests, on purpose */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init and co (tls/tls13_hkdf.h): the low-level digests, on purpose */
 #include "tls/tls13_kdf.h"
 
 #include <openssl/core_dispatch.h>
@@ -38,105 +38,7 @@
 #include <strings.h>
 
 #include "tls/builtin_engine.h"
-
-/* ---- HMAC over the low-level digests ---------------------------------- */
-
-#define KDF_MAX_MD 48     /* SHA-384 */
-#define KDF_MAX_BLOCK 128 /* SHA-384's block */
-
-struct kdf_md {
-	size_t len, block;
-	void (*init)(void *c);
-	void (*update)(void *c, const void *p, size_t n);
-	void (*final)(void *c, unsigned char *out);
-};
-
-union kdf_hash {
-	SHA256_CTX s256;
-	SHA512_CTX s512;
-};
-
-static void sha256_init(void *c) { SHA256_Init(c); }
-static void sha256_update(void *c, const void *p, size_t n) { SHA256_Update(c, p, n); }
-static void sha256_final(void *c, unsigned char *out) { SHA256_Final(out, c); }
-static void sha384_init(void *c) { SHA384_Init(c); }
-static void sha384_update(void *c, const void *p, size_t n) { SHA384_Update(c, p, n); }
-static void sha384_final(void *c, unsigned char *out) { SHA384_Final(out, c); }
-
-static const struct kdf_md kdf_sha256 = { 32, 64, sha256_init, sha256_update, sha256_final };
-static const struct kdf_md kdf_sha384 = { 48, 128, sha384_init, sha384_update, sha384_final };
-
-/* The digest a name means, as OpenSSL spells it; NULL for any other. */
-static const struct kdf_md *md_by_name(const char *name)
-{
-	static const char *const n256[] = { "SHA256", "SHA2-256", "SHA-256", "2.16.840.1.101.3.4.2.1" };
-	static const char *const n384[] = { "SHA384", "SHA2-384", "SHA-384", "2.16.840.1.101.3.4.2.2" };
-	for (size_t i = 0; i < sizeof n256 / sizeof n256[0]; i++) {
-		if (strcasecmp(name, n256[i]) == 0)
-			return &kdf_sha256;
-		if (strcasecmp(name, n384[i]) == 0)
-			return &kdf_sha384;
-	}
-	return NULL;
-}
-
-struct byte_run {
-	const unsigned char *p;
-	size_t n;
-};
-
-/* HMAC(key, the runs one after another) into out (md->len bytes). */
-static void hmac(const struct kdf_md *md, const unsigned char *key, size_t key_len,
-		 const struct byte_run *runs, size_t nruns, unsigned char *out)
-{
-	unsigned char k[KDF_MAX_BLOCK] = { 0 }, pad[KDF_MAX_BLOCK], inner[KDF_MAX_MD];
-	union kdf_hash h;
-	if (key_len > md->block) {
-		md->init(&h);
-		md->update(&h, key, key_len);
-		md->final(&h, k);
-	} else if (key_len) {
-		memcpy(k, key, key_len);
-	}
-	for (size_t i = 0; i < md->block; i++)
-		pad[i] = k[i] ^ 0x36;
-	md->init(&h);
-	md->update(&h, pad, md->block);
-	for (size_t i = 0; i < nruns; i++)
-		if (runs[i].n)
-			md->update(&h, runs[i].p, runs[i].n);
-	md->final(&h, inner);
-	for (size_t i = 0; i < md->block; i++)
-		pad[i] = k[i] ^ 0x5c;
-	md->init(&h);
-	md->update(&h, pad, md->block);
-	md->update(&h, inner, md->len);
-	md->final(&h, out);
-	OPENSSL_cleanse(k, sizeof k);
-	OPENSSL_cleanse(pad, sizeof pad);
-	OPENSSL_cleanse(inner, sizeof inner);
-	OPENSSL_cleanse(&h, sizeof h);
-}
-
-/* HKDF-Expand (RFC 5869): out_len bytes of T(1) | T(2) | ... */
-static bool hkdf_expand(const struct kdf_md *md, const unsigned char *prk, size_t prk_len,
-			const unsigned char *info, size_t info_len, unsigned char *out,
-			size_t out_len)
-{
-	if (out_len > 255 * md->len)
-		return false;
-	unsigned char t[KDF_MAX_MD];
-	size_t done = 0;
-	for (unsigned char i = 1; done < out_len; i++) {
-		struct byte_run runs[] = { { t, i > 1 ? md->len : 0 }, { info, info_len }, { &i, 1 } };
-		hmac(md, prk, prk_len, runs, 3, t);
-		size_t n = out_len - done < md->len ? out_len - done : md->len;
-		memcpy(out + done, t, n);
-		done += n;
-	}
-	OPENSSL_cleanse(t, sizeof t);
-	return true;
-}
+#include "tls/tls13_hkdf.h"
 
 /* ---- the TLS 1.3 KDF ---------------------------------------------------- */
 
@@ -144,7 +46,7 @@ static bool hkdf_expand(const struct kdf_md *md, const unsigned char *prk, size_
 #define KDF_MAX_TEXT 255 /* one length byte in HkdfLabel */
 
 struct kdf_ctx {
-	const struct kdf_md *md;
+	const struct tls13_hash *md;
 	int mode;
 	bool has_key, has_salt;
 	unsigned char key[KDF_MAX_KEY], salt[KDF_MAX_KEY];
@@ -163,56 +65,34 @@ void tls13_kdf_observe(tls13_kdf_observer *fn, void *arg)
 	observer_arg = fn ? arg : NULL;
 }
 
-/* HKDF-Expand-Label: the HkdfLabel of out_len, prefix | label and data. */
-static bool expand_label(const struct kdf_md *md, const unsigned char *secret, size_t secret_len,
-			 const unsigned char *prefix, size_t prefix_len, const unsigned char *label,
-			 size_t label_len, const unsigned char *data, size_t data_len,
-			 unsigned char *out, size_t out_len)
-{
-	unsigned char info[2 + 1 + 2 * KDF_MAX_TEXT + 1 + KDF_MAX_TEXT];
-	if (out_len > 0xffff || prefix_len + label_len > KDF_MAX_TEXT || data_len > KDF_MAX_TEXT)
-		return false;
-	size_t n = 0;
-	info[n++] = (unsigned char)(out_len >> 8);
-	info[n++] = (unsigned char)out_len;
-	info[n++] = (unsigned char)(prefix_len + label_len);
-	memcpy(info + n, prefix, prefix_len);
-	n += prefix_len;
-	memcpy(info + n, label, label_len);
-	n += label_len;
-	info[n++] = (unsigned char)data_len;
-	memcpy(info + n, data, data_len);
-	n += data_len;
-	return hkdf_expand(md, secret, secret_len, info, n, out, out_len);
-}
-
 /* The "derived" step, then HKDF-Extract(salt, key), as the default
  * provider's prov_tls13_hkdf_generate_secret: an absent key is zeros of
  * the hash's length, an absent salt an empty one. */
 static bool generate_secret(const struct kdf_ctx *c, unsigned char *out, size_t out_len)
 {
-	static const unsigned char zeros[KDF_MAX_MD];
-	const struct kdf_md *md = c->md;
+	static const unsigned char zeros[TLS13_MAX_HASH];
+	const struct tls13_hash *md = c->md;
 	if (out_len != md->len)
 		return false;
 	const unsigned char *ikm = c->has_key ? c->key : zeros;
 	size_t ikm_len = c->has_key ? c->key_len : md->len;
-	unsigned char derived[KDF_MAX_MD];
+	unsigned char derived[TLS13_MAX_HASH];
 	const unsigned char *salt = zeros;
 	size_t salt_len = 0;
 	if (c->has_salt) {
-		unsigned char empty_hash[KDF_MAX_MD];
-		union kdf_hash h;
+		unsigned char empty_hash[TLS13_MAX_HASH];
+		union tls13_hash_ctx h;
 		md->init(&h);
 		md->final(&h, empty_hash);
-		if (!expand_label(md, c->salt, c->salt_len, c->prefix, c->prefix_len, c->label,
-				  c->label_len, empty_hash, md->len, derived, md->len))
+		if (!tls13_hkdf_expand_label(md, c->salt, c->salt_len, c->prefix, c->prefix_len,
+					     c->label, c->label_len, empty_hash, md->len, derived,
+					     md->len))
 			return false;
 		salt = derived;
 		salt_len = md->len;
 	}
-	struct byte_run run = { ikm, ikm_len };
-	hmac(md, salt, salt_len, &run, 1, out);
+	struct tls13_byte_run run = { ikm, ikm_len };
+	tls13_hmac(md, salt, salt_len, &run, 1, out);
 	OPENSSL_cleanse(derived, sizeof derived);
 	return true;
 }
@@ -267,7 +147,7 @@ static int kdf_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 	const OSSL_PARAM *p;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_KDF_PARAM_DIGEST))) {
 		const char *name = NULL;
-		if (!OSSL_PARAM_get_utf8_string_ptr(p, &name) || !(c->md = md_by_name(name))) {
+		if (!OSSL_PARAM_get_utf8_string_ptr(p, &name) || !(c->md = tls13_hash_by_name(name))) {
 			ERR_raise(ERR_LIB_PROV, ERR_R_UNSUPPORTED);
 			return 0;
 		}
@@ -334,8 +214,9 @@ static int kdf_derive(void *vctx, unsigned char *out, size_t out_len, const OSSL
 	if (c->mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY) {
 		ok = generate_secret(c, out, out_len);
 	} else if (c->mode == EVP_KDF_HKDF_MODE_EXPAND_ONLY && c->has_key) {
-		ok = expand_label(c->md, c->key, c->key_len, c->prefix, c->prefix_len, c->label,
-				  c->label_len, c->data, c->data_len, out, out_len);
+		ok = tls13_hkdf_expand_label(c->md, c->key, c->key_len, c->prefix, c->prefix_len,
+					     c->label, c->label_len, c->data, c->data_len, out,
+					     out_len);
 		if (ok)
 			observe(c, out, out_len);
 	} else {
