@@ -82,7 +82,6 @@ struct tls13_server {
 	unsigned char client_ap[TLS13_MAX_HASH], server_ap[TLS13_MAX_HASH];
 	unsigned char resumption[TLS13_MAX_HASH]; /* resumption_master_secret */
 	bool ccs_seen;
-	bool alpn_chosen;
 	tls13_server_judge_chain *judge;
 	void *judge_arg;
 	EVP_PKEY *peer_key;
@@ -97,7 +96,8 @@ struct tls13_server {
  * and Finished. Writes the records to out (room bytes) and their length to
  * *out_len. alpn, when not NULL, is the protocol the client offered that
  * we speak. Returns 0, or an alert (TLS13_ALERT_INTERNAL_ERROR when out is
- * too small or libcrypto fails) with s failed. */
+ * too small or libcrypto fails) with s failed. Either way s is set up
+ * anew, and tls13_server_clear frees it. */
 int tls13_server_start(struct tls13_server *s, const struct tls13_server_identity *id,
                        const unsigned char *msg, size_t msg_len, const struct tls13_client_hello *ch,
                        uint16_t suite, const char *alpn, tls13_server_judge_chain *judge, void *judge_arg,
