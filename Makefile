@@ -26,7 +26,7 @@ SAN_OBJS  := $(SRCS:%.c=build/san/%.o) build/san/gen/trust_presets.o
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=build/san/%.o) build/san/gen/trust_presets.o
 UNIT_OBJS := $(UNIT_SRCS:%.c=build/san/%.o)
 
-.PHONY: all run test test-tsan unit e2e fuzz bench deps clean check-deps
+.PHONY: all run test test-tsan unit e2e fuzz bench bench-handshake deps clean check-deps
 all: build/pullgate
 
 # The trust presets ship inside the binary, so it runs without share/.
@@ -120,6 +120,16 @@ fuzz: build/fuzz/fuzz_http_parser build/fuzz/fuzz_tls_records build/fuzz/fuzz_tl
 	build/fuzz/fuzz_http_parser -max_total_time=$(FUZZ_SECONDS) -max_len=16384 build/fuzz/corpus fuzz/corpus/http_parser
 	build/fuzz/fuzz_tls_records -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus_records
 	build/fuzz/fuzz_tls_client_hello -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build/fuzz/corpus_client_hello fuzz/corpus/client_hello
+
+HANDSHAKE_CPU_OBJS := $(addprefix build/rel/src/tls/,tls13_server.o tls13_client_hello.o tls13_hkdf.o \
+		      tls13_records.o tls13_kdf.o builtin_engine.o)
+build/bench/handshake_cpu: bench/handshake_cpu.c $(HANDSHAKE_CPU_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O2 $^ -o $@ $(PKG_LIBS)
+
+# Server CPU per full mutual-TLS handshake: our own handshake beside OpenSSL's.
+bench-handshake: build/bench/handshake_cpu
+	taskset -c 0 build/bench/handshake_cpu $(HANDSHAKES)
 
 bench: build/pullgate
 	sh bench/run.sh
