@@ -122,7 +122,8 @@ fuzz: build/fuzz/fuzz_http_parser build/fuzz/fuzz_tls_records build/fuzz/fuzz_tl
 	build/fuzz/fuzz_tls_client_hello -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build/fuzz/corpus_client_hello fuzz/corpus/client_hello
 
 HANDSHAKE_CPU_OBJS := $(addprefix build/rel/src/tls/,tls13_server.o tls13_client_hello.o tls13_hkdf.o \
-		      tls13_records.o tls13_kdf.o builtin_engine.o)
+		      tls13_records.o tls13_kdf.o builtin_engine.o) \
+		      $(addprefix build/rel/src/pki/,pki_build.o pki_keys.o pki_err.o pki_files.o)
 build/bench/handshake_cpu: bench/handshake_cpu.c $(HANDSHAKE_CPU_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O2 $^ -o $@ $(PKG_LIBS)

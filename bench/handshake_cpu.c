@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "pki/pki_build.h"
+#include "pki/pki_keys.h"
 #include "tls/tls13_client_hello.h"
 #include "tls/tls13_server.h"
 
@@ -27,36 +29,14 @@ static double cpu_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static EVP_PKEY *p256_key(void)
+/* A P-256 key and a self-signed leaf for it, as `pullgate pki` makes them. */
+static X509 *self_signed(EVP_PKEY **key, const char *cn, enum pki_leaf_kind kind)
 {
-	EVP_PKEY *key = NULL;
-	EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
-	if (!kc || EVP_PKEY_keygen_init(kc) != 1 ||
-	    EVP_PKEY_CTX_set_ec_paramgen_curve_nid(kc, NID_X9_62_prime256v1) != 1 ||
-	    EVP_PKEY_keygen(kc, &key) != 1)
-		key = NULL;
-	EVP_PKEY_CTX_free(kc);
-	return key;
-}
-
-static X509 *self_signed(EVP_PKEY *key, const char *cn)
-{
-	X509 *x = X509_new();
-	if (!x)
-		return NULL;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_NAME *n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	X509_set_pubkey(x, key);
-	if (X509_sign(x, key, EVP_sha256()) <= 0) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
+	char err[256];
+	*key = pki_key_generate(PKI_KEY_ECDSA_P256, err, sizeof err);
+	struct pki_cert_spec spec = {
+	    .cn = cn, .leaf = kind, .key = *key, .not_before = time(NULL) - 60, .days = 1};
+	return *key ? pki_build_cert(&spec, err, sizeof err) : NULL;
 }
 
 /* The client's key, kept by its certificate's exact bytes. */
@@ -177,9 +157,9 @@ static double openssl_server(SSL_CTX *cctx, SSL_CTX *sctx, int n, int *ok)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 2000;
-	EVP_PKEY *skey = p256_key(), *ckey = p256_key();
-	X509 *scert = skey ? self_signed(skey, "origin.bench") : NULL;
-	X509 *ccert = ckey ? self_signed(ckey, "edge.bench") : NULL;
+	EVP_PKEY *skey = NULL, *ckey = NULL;
+	X509 *scert = self_signed(&skey, "origin.bench", PKI_LEAF_SERVER);
+	X509 *ccert = self_signed(&ckey, "edge.bench", PKI_LEAF_CLIENT);
 	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method()), *sctx = SSL_CTX_new(TLS_server_method());
 	struct tls13_server_identity id;
 	if (n <= 0 || !scert || !ccert || !cctx || !sctx ||
