@@ -105,6 +105,8 @@ build/fuzz/fuzz_http_parser: fuzz/fuzz_http_parser.c src/http/*.c src/http/*.h
 
 RECORD_FUZZ_SRCS := src/tls/tls13_records.c src/tls/transport_records.c src/tls/transport.c \
 		    src/tls/transport_tls.c src/tls/tls_release.c src/tls/tls13_kdf.c src/tls/tls13_hkdf.c \
+		    src/tls/tls13_accept.c src/tls/tls13_server.c src/tls/tls13_client_hello.c \
+		    src/tls/tls13_ticket.c \
 		    src/tls/builtin_engine.c
 build/fuzz/fuzz_tls_records: fuzz/fuzz_tls_records.c $(RECORD_FUZZ_SRCS) src/tls/*.h src/core/*.h
 	@mkdir -p $(dir $@)

@@ -63,6 +63,7 @@ struct guard_worker {
 	unsigned plain_active;
 	bool stopping;
 	uint64_t refused[GUARD_REFUSAL_CLASSES]; /* handshakes refused, by class */
+	uint64_t established[2]; /* handshakes completed: [0] by OpenSSL, [1] by our own */
 };
 
 struct guard_server {

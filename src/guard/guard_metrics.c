@@ -54,6 +54,17 @@ void guard_metrics_write(void *arg, struct metrics_text *m)
 		metrics_sample(m, "pullgate_tls_refused_total", (double)v, "role=\"guard\",reason=\"%s\"",
 			       guard_refusal_classes[c]);
 	}
+	metrics_family(m, "pullgate_guard_handshakes_total", "counter",
+		       "Client handshakes the guard completed, by the code that did them: pullgate's "
+		       "own TLS 1.3 handshake, or OpenSSL's (TLS 1.2, resumptions, other hellos).");
+	static const char *const engines[2] = { "openssl", "pullgate" };
+	for (int e = 0; e < 2; e++) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < n; i++)
+			v += METRIC_GET(srv->workers[i].established[e]);
+		metrics_sample(m, "pullgate_guard_handshakes_total", (double)v, "engine=\"%s\"",
+			       engines[e]);
+	}
 	proxy_metrics_pools(m, "guard", pools, n, 1);
 	proxy_metrics_reloads(m, "guard", srv->reloads_ok, srv->reloads_failed);
 	cert_metrics(srv, m);

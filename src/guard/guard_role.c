@@ -63,7 +63,9 @@ static bool guard_on_established(struct proxy_session *s)
 		s->close_reason = "out of memory";
 		return false;
 	}
-	log_debug("%s: tls established (%s)", s->peer_text, SSL_get_version(s->client.ssl));
+	METRIC_INC(((struct guard_gen *)s->pw->data)->gw->established[s->client.accepted_ours]);
+	log_debug("%s: tls established (%s%s)", s->peer_text, transport_tls_version(&s->client),
+		  s->client.accepted_ours ? ", pullgate's handshake" : "");
 	return true;
 }
 

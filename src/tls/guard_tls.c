@@ -110,6 +110,7 @@ static void set_free(struct guard_tls *set)
 			SSL_CTX_free(set->host_ctx[i]);
 	free(set->host_ctx);
 	SSL_CTX_free(set->default_ctx);
+	guard_tls_accept_clear(set);
 	verify_cache_free(set->policy.cache);
 	X509_STORE_free(set->store);
 	cert_inventory_free(&set->inventory);
@@ -142,7 +143,12 @@ static bool build_contexts(struct guard_tls *set, char *err, size_t errlen)
 		set->host_ctx[i] = ctx_new(set, h->certificate, h->key, keys, err, errlen);
 		ok = set->host_ctx[i] != NULL;
 	}
+	memcpy(set->ticket_keys, keys, sizeof keys);
 	OPENSSL_cleanse(keys, sizeof keys);
+	if (ok && !guard_tls_accept_setup(set)) {
+		snprintf(err, errlen, "%s: out of memory", conf->file ? conf->file : "configuration");
+		ok = false;
+	}
 	return ok;
 }
 

@@ -12,17 +12,23 @@
 #include "tls/guard_tls_int.h"
 #include "tls/verify_policy.h"
 
-static const unsigned char session_id_context[] = "pullgate-guard";
+const unsigned char guard_session_id_context[GUARD_SESSION_ID_CONTEXT_LEN] = "pullgate-guard";
+
+long guard_ticket_lifetime(X509 *peer, long lifetime)
+{
+	long long left;
+	if (peer && cert_time_left(X509_get0_notAfter(peer), &left) && left < (long long)lifetime)
+		return left > 1 ? (long)left : 1;
+	return lifetime;
+}
 
 /* A new ticket lives no longer than the client certificate it vouches for. */
 static int ticket_generate_cb(SSL *ssl, void *arg)
 {
 	SSL_SESSION *sess = SSL_get_session(ssl);
 	X509 *peer = sess ? SSL_SESSION_get0_peer(sess) : NULL;
-	long long left;
-	if (peer && cert_time_left(X509_get0_notAfter(peer), &left) &&
-	    left < (long long)SSL_SESSION_get_timeout(sess))
-		SSL_SESSION_set_timeout(sess, left > 1 ? (long)left : 1);
+	if (peer)
+		SSL_SESSION_set_timeout(sess, guard_ticket_lifetime(peer, (long)SSL_SESSION_get_timeout(sess)));
 	return 1;
 }
 
@@ -58,8 +64,8 @@ bool guard_tls_session_install(SSL_CTX *ctx, struct guard_tls *set,
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_timeout(ctx, GUARD_SESSION_LIFETIME_S);
 	SSL_CTX_set_num_tickets(ctx, 1);
-	return SSL_CTX_set_session_id_context(ctx, session_id_context,
-					      sizeof session_id_context - 1) == 1 &&
+	return SSL_CTX_set_session_id_context(ctx, guard_session_id_context,
+					      GUARD_SESSION_ID_CONTEXT_LEN) == 1 &&
 	       SSL_CTX_set_tlsext_ticket_keys(ctx, (void *)keys, GUARD_TICKET_KEYS_LEN) == 1 &&
 	       SSL_CTX_set_session_ticket_cb(ctx, ticket_generate_cb, ticket_decrypt_cb, set) == 1;
 }

@@ -17,7 +17,7 @@
 #include "tls/verify_policy.h"
 
 
-static int host_index_for(const struct guard_conf *conf, struct slice name)
+int guard_tls_host_index(const struct guard_conf *conf, struct slice name)
 {
 	for (size_t i = 0; i < conf->host_count; i++)
 		for (size_t j = 0; j < conf->hosts[i].hostnames.count; j++)
@@ -43,7 +43,7 @@ static int sni_client_hello_cb(SSL *ssl, int *al, void *arg)
 		*al = SSL_AD_DECODE_ERROR;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
-	int i = found ? host_index_for(set->conf, name) : -1;
+	int i = found ? guard_tls_host_index(set->conf, name) : -1;
 	if (i < 0)
 		return SSL_CLIENT_HELLO_SUCCESS;
 	st->host = &set->conf->hosts[i];

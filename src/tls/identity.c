@@ -17,6 +17,28 @@
 
 #include "tls/cert_text.h"
 #include "tls/pins.h"
+#include "tls/verify_policy.h"
+
+/* The client's certificate, the chain it sent and whether it verified:
+ * from the SSL after OpenSSL's handshake, from the connection's state
+ * after one of our own (tls/tls13_accept.h), which only ends verified. */
+static X509 *peer_leaf(SSL *ssl)
+{
+	struct tls_conn_state *st = tls_conn_state_get(ssl, false);
+	return st && st->peer ? st->peer : SSL_get0_peer_certificate(ssl);
+}
+
+static STACK_OF(X509) *peer_chain(SSL *ssl)
+{
+	struct tls_conn_state *st = tls_conn_state_get(ssl, false);
+	return st && st->peer ? st->peer_chain : SSL_get_peer_cert_chain(ssl);
+}
+
+static long peer_verify_result(SSL *ssl)
+{
+	struct tls_conn_state *st = tls_conn_state_get(ssl, false);
+	return st && st->peer ? X509_V_OK : SSL_get_verify_result(ssl);
+}
 
 static bool header_on(const char *name)
 {
@@ -44,7 +66,7 @@ static void put_chain(FILE *f, SSL *ssl, X509 *leaf)
 {
 	/* On the server the stack should hold only what came after the
 	 * leaf; skip the leaf anyway should a version include it. */
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	STACK_OF(X509) *chain = peer_chain(ssl);
 	int written = 0;
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		X509 *c = sk_X509_value(chain, i);
@@ -106,7 +128,7 @@ static void put_text_headers(FILE *f, SSL *ssl, X509 *leaf, const struct identit
 {
 	if (header_on(conf->verified))
 		fprintf(f, "%s: %s\r\n", conf->verified,
-			!leaf ? "NONE" : SSL_get_verify_result(ssl) == X509_V_OK ? "SUCCESS" : "FAILED");
+			!leaf ? "NONE" : peer_verify_result(ssl) == X509_V_OK ? "SUCCESS" : "FAILED");
 	if (!leaf)
 		return;
 	if (header_on(conf->subject)) {
@@ -139,7 +161,7 @@ char *guard_tls_identity_block(SSL *ssl, const struct identity_headers *conf, si
 	FILE *f = open_memstream(&out, &n);
 	if (!f)
 		return NULL;
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	X509 *leaf = peer_leaf(ssl);
 	bool ok = true;
 	if (leaf && conf->client_cert) {
 		fputs("Client-Cert: ", f);
@@ -216,7 +238,7 @@ static struct guard_identity *identity_build(SSL *ssl, X509 *leaf,
 
 struct guard_identity *guard_tls_identity(SSL *ssl, const struct identity_headers *conf)
 {
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	X509 *leaf = peer_leaf(ssl);
 	pthread_once(&identity_index_once, identity_index_init);
 	if (!leaf || identity_index < 0)
 		return identity_build(ssl, leaf, conf);

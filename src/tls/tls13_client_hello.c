@@ -88,8 +88,9 @@ static bool read_server_name(struct reader ext, struct tls13_client_hello *ch)
 			return false;
 		if (type != 0)
 			continue;
-		/* One host_name, not empty, without a NUL (RFC 6066, 3). */
-		if (host_seen || !name.n || memchr(name.p, 0, name.n))
+		/* One host_name, not empty, without a NUL, a DNS name's length
+		 * at most (RFC 6066, 3). */
+		if (host_seen || !name.n || name.n > 255 || memchr(name.p, 0, name.n))
 			return false;
 		host_seen = true;
 		ch->server_name = (struct slice){(const char *)name.p, name.n};

@@ -412,6 +412,7 @@ int tls13_server_start(struct tls13_server *s, const struct tls13_server_identit
 	s->md = suite == 0x1302 ? &tls13_sha384 : &tls13_sha256;
 	s->judge = judge;
 	s->judge_arg = judge_arg;
+	s->alpn_selected = alpn != NULL;
 	const struct tls13_hash *md = s->md;
 	*out_len = 0;
 	unsigned char share[X25519_LEN], shared[X25519_LEN], server_hs[TLS13_MAX_HASH];

@@ -82,6 +82,7 @@ struct tls13_server {
 	unsigned char client_ap[TLS13_MAX_HASH], server_ap[TLS13_MAX_HASH];
 	unsigned char resumption[TLS13_MAX_HASH]; /* resumption_master_secret */
 	bool ccs_seen;
+	bool alpn_selected; /* the EncryptedExtensions named a protocol */
 	tls13_server_judge_chain *judge;
 	void *judge_arg;
 	EVP_PKEY *peer_key;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "tls/tls13_accept.h"
 #include "tls/transport_records.h"
 
 void transport_note_events(struct transport *t, unsigned events)
@@ -95,6 +96,7 @@ void transport_close(struct transport *t)
 	t->rx = NULL;
 	t->rx_len = 0;
 	transport_records_free(t);
+	tls13_accept_free(t);
 	if (t->ssl) {
 		SSL_free(t->ssl);
 		t->ssl = NULL;

@@ -57,6 +57,9 @@ struct transport {
 	size_t rx_len;
 	struct tls_capture *capture; /* a watched handshake (tls/transport_records.h; owned) */
 	struct tls_stream *stream;   /* our own records once taken over (owned) */
+	struct tls13_accepting *accepting; /* our own handshake under way (tls/tls13_accept.h; owned) */
+	bool accept_declined;        /* the hello went to OpenSSL */
+	bool accepted_ours;          /* the handshake was our own, and done */
 };
 
 extern const struct transport_ops transport_plain_ops;

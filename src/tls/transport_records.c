@@ -175,6 +175,13 @@ static void capture_free(struct transport *t)
 	}
 }
 
+void transport_records_unwatch(struct transport *t)
+{
+	if (t->ssl)
+		SSL_set_msg_callback(t->ssl, NULL);
+	capture_free(t);
+}
+
 bool transport_records_take_over(struct transport *t)
 {
 	struct tls_capture *c = t->capture;

@@ -56,6 +56,9 @@ bool transport_records_watch(struct transport *t);
  * Otherwise the watch ends either way. */
 bool transport_records_take_over(struct transport *t);
 
+/* Ends the watch of a handshake that OpenSSL did not do after all. */
+void transport_records_unwatch(struct transport *t);
+
 /* Whether what a TLS 1.3 server writes now may wait for its next send:
  * its session tickets, written once the client's Finished is in, when the
  * client's first request came in the same read. They then leave in the

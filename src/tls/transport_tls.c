@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tls/tls13_accept.h"
 #include "tls/tls_release.h"
 #include "tls/transport.h"
 #include "tls/transport_records.h"
@@ -264,6 +265,12 @@ static int tls_settle(struct transport *t, int ret, bool reading)
 
 static int tls_handshake(struct transport *t)
 {
+	/* A watched server connection may get our own handshake. */
+	if (!t->accept_declined && t->capture && SSL_is_server(t->ssl)) {
+		int r = tls13_accept_step(t);
+		if (r != 2)
+			return r;
+	}
 	tls_bind(t);
 	ERR_clear_error();
 	errno = 0;

@@ -25,8 +25,11 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
 		       void *argp)
 {
 	struct tls_conn_state *st = ptr;
-	if (st)
+	if (st) {
 		free(st->detail);
+		X509_free(st->peer);
+		sk_X509_pop_free(st->peer_chain, X509_free);
+	}
 	free(st);
 }
 
@@ -144,9 +147,8 @@ static int verify_chain(const struct verify_policy *policy, X509_STORE_CTX *xctx
 	return ok;
 }
 
-static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
+int verify_policy_check(X509_STORE_CTX *xctx, const struct verify_policy *policy)
 {
-	const struct verify_policy *policy = arg;
 	const struct guard_conf *conf = policy->conf;
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
@@ -175,6 +177,20 @@ static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
 		return policy_refuse(xctx, st, X509_V_ERR_APPLICATION_VERIFICATION, "not pinned",
 				     why, leaf);
 	return 1;
+}
+
+static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)
+{
+	return verify_policy_check(xctx, arg);
+}
+
+void verify_policy_note_refusal(SSL *ssl, const char *class, const char *detail)
+{
+	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
+	if (!st || st->class)
+		return;
+	st->class = class;
+	st->detail = strdup(detail);
 }
 
 bool verify_policy_install(SSL_CTX *ctx, const struct verify_policy *policy)

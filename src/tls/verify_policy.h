@@ -25,6 +25,10 @@ struct tls_conn_state {
 	const struct guard_host *host; /* hosts entry the SNI matched, or NULL */
 	const char *class;             /* refusal class, NULL when none recorded */
 	char *detail;                  /* with class: what was refused (owned), or NULL */
+	/* A handshake of our own (tls/tls13_accept.h): the client's verified
+	 * certificate and the chain it sent, which the SSL does not know. */
+	X509 *peer;
+	STACK_OF(X509) *peer_chain;
 };
 
 /* The state of ssl, created on first use when create is true. NULL when
@@ -41,6 +45,16 @@ struct verify_policy {
 /* Makes ctx require and judge client certificates with policy, which is
  * borrowed and must outlive ctx. Returns false on failure. */
 bool verify_policy_install(SSL_CTX *ctx, const struct verify_policy *policy);
+
+/* Judges the client chain in xctx (set up as OpenSSL sets it up for ssl's
+ * handshake) by policy: 1 when accepted, 0 with the refusal recorded on
+ * the connection and as xctx's error. What OpenSSL's handshake calls;
+ * pullgate's own handshake calls it the same way. */
+int verify_policy_check(X509_STORE_CTX *xctx, const struct verify_policy *policy);
+
+/* Records a refusal that is not the chain's (no certificate, a protocol
+ * error) on ssl's connection state, unless one is there already. */
+void verify_policy_note_refusal(SSL *ssl, const char *class, const char *detail);
 
 /* The pins that apply to a connection whose SNI matched host (or none): the
  * entry's own pins when it has some, else the global ones, else NULL. */
