@@ -16,6 +16,7 @@
 
 #include "tls/guard_tls.h"
 #include "tls/guard_tls_int.h"
+#include "tls/tls13_kdf.h"
 #include "tls/verify_policy.h"
 
 /* The alert OpenSSL's handshake sends for a verification error
@@ -60,6 +61,37 @@ static STACK_OF(X509) * chain_decode(const unsigned char *const *der, const size
 	return chain;
 }
 
+/* A lone leaf verified before (the verify cache, keyed by its exact
+ * bytes): judged without parsing it again, by the checks that do not
+ * depend on the chain. The alert (0: accepted), or -1 when it is not
+ * known. */
+static int judge_known_leaf(SSL *ssl, struct tls_conn_state *st, const struct verify_policy *policy,
+                            const unsigned char *const *der, const size_t *len, EVP_PKEY **leaf_key)
+{
+	unsigned char key[VERIFY_CACHE_KEY_LEN];
+	STACK_OF(X509) *kept =
+	    verify_cache_key_der(der, len, 1, key) ? verify_cache_find(policy->cache, key) : NULL;
+	if (!kept)
+		return -1;
+	X509 *leaf = sk_X509_value(kept, 0);
+	int err = verify_policy_check_leaf(ssl, policy, leaf);
+	int alert = err != X509_V_OK ? alert_for(err) : 0;
+	STACK_OF(X509) *sent = alert ? NULL : sk_X509_new_reserve(NULL, 1);
+	if (!alert && (!sent || !(*leaf_key = X509_get_pubkey(leaf)) || X509_up_ref(leaf) != 1)) {
+		sk_X509_free(sent);
+		EVP_PKEY_free(*leaf_key);
+		*leaf_key = NULL;
+		alert = TLS13_ALERT_INTERNAL_ERROR;
+	} else if (!alert) {
+		sk_X509_push(sent, leaf); /* room reserved: cannot fail */
+		X509_up_ref(leaf);
+		st->peer = leaf;
+		st->peer_chain = sent;
+	}
+	sk_X509_pop_free(kept, X509_free);
+	return alert;
+}
+
 /* tls13_server_judge_chain for a guard connection (arg: its SSL). */
 static int judge_chain(void *arg, const unsigned char *const *der, const size_t *len, size_t count,
                        EVP_PKEY **leaf_key)
@@ -68,6 +100,11 @@ static int judge_chain(void *arg, const unsigned char *const *der, const size_t 
 	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
 	const struct tls13_accept_offer *offer = tls13_accept_offer_of(SSL_get_SSL_CTX(ssl));
 	const struct verify_policy *policy = &((struct guard_tls *)offer->arg)->policy;
+	if (st && count == 1) {
+		int r = judge_known_leaf(ssl, st, policy, der, len, leaf_key);
+		if (r >= 0)
+			return r;
+	}
 	STACK_OF(X509) *chain = st ? chain_decode(der, len, count) : NULL;
 	if (!chain) {
 		verify_policy_note_refusal(ssl, "protocol", "the client's certificate does not parse");
@@ -173,6 +210,11 @@ bool guard_tls_accept_setup(struct guard_tls *set)
 	set->host_id = calloc(conf->host_count + 1, sizeof *set->host_id);
 	if (!set->host_id)
 		return false;
+	/* Our key schedule is the provider's arithmetic: where that provider
+	 * is not loaded (OpenSSL configured for FIPS), OpenSSL does every
+	 * handshake. */
+	if (!tls13_kdf_propq())
+		return true;
 	set->offer = (struct tls13_accept_offer){.prepare = prepare, .arg = set};
 	identity_of(set->default_ctx, &set->default_id);
 	bool ok = tls13_accept_offer_install(set->default_ctx, &set->offer);

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "tls/tls13_hkdf.h"
 #include "tls/tls13_kdf.h"
 
 static EVP_KDF *tls13_kdf;
@@ -31,10 +32,19 @@ static void tls13_kdf_fetch(void)
 	tls13_kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_3_KDF, tls13_kdf_propq());
 }
 
-/* HKDF-Expand-Label(secret, label, "", out_len) (RFC 8446, 7.1). */
+/* HKDF-Expand-Label(secret, label, "", out_len) (RFC 8446, 7.1): with
+ * tls/tls13_hkdf.h's arithmetic, as the key schedule's provider does it,
+ * when that provider is installed (no lookups, no allocation); through
+ * the library's TLS13-KDF otherwise (FIPS). */
 static bool expand_label(const struct tls13_records *r, const unsigned char *secret,
 			 const char *label, unsigned char *out, size_t out_len)
 {
+	static const unsigned char prefix[] = "tls13 ";
+	if (tls13_kdf_propq())
+		return tls13_hkdf_expand_label(r->secret_len == 48 ? &tls13_sha384 : &tls13_sha256,
+					       secret, r->secret_len, prefix, sizeof prefix - 1,
+					       (const unsigned char *)label, strlen(label), NULL, 0,
+					       out, out_len);
 	pthread_once(&tls13_kdf_once, tls13_kdf_fetch);
 	if (!tls13_kdf)
 		return false;
@@ -42,7 +52,6 @@ static bool expand_label(const struct tls13_records *r, const unsigned char *sec
 	if (!kctx)
 		return false;
 	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-	static const char prefix[] = "tls13 ";
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
 		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)EVP_MD_get0_name(r->md), 0),

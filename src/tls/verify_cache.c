@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -155,11 +156,29 @@ static void share_leaf(X509_STORE_CTX *xctx, X509 *kept)
 	X509_free(fresh);
 }
 
-bool verify_cache_lookup(struct verify_cache *vc, const unsigned char key[VERIFY_CACHE_KEY_LEN],
-			 X509_STORE_CTX *xctx)
+bool verify_cache_key_der(const unsigned char *const *der, const size_t *len, size_t count,
+			  unsigned char key[VERIFY_CACHE_KEY_LEN])
+{
+	if (!count || pthread_once(&key_md_once, key_md_init) != 0 || !key_md)
+		return false;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	bool ok = md && EVP_DigestInit_ex(md, key_md, NULL) == 1;
+	for (size_t i = 0; ok && i < count; i++) {
+		unsigned char be[4] = { (unsigned char)(len[i] >> 24), (unsigned char)(len[i] >> 16),
+					(unsigned char)(len[i] >> 8), (unsigned char)len[i] };
+		ok = len[i] <= INT32_MAX && EVP_DigestUpdate(md, be, sizeof be) == 1 &&
+		     EVP_DigestUpdate(md, der[i], len[i]) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, key, &n) == 1 && n == VERIFY_CACHE_KEY_LEN;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+STACK_OF(X509) *verify_cache_find(struct verify_cache *vc, const unsigned char key[VERIFY_CACHE_KEY_LEN])
 {
 	if (!vc || vc->slots == 0)
-		return false;
+		return NULL;
 	atomic_fetch_add_explicit(&vc->lookups, 1, memory_order_relaxed);
 	struct verify_slot *s = slot_of(vc, key);
 	time_t now = time(NULL);
@@ -175,12 +194,20 @@ bool verify_cache_lookup(struct verify_cache *vc, const unsigned char key[VERIFY
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (copy)
+		atomic_fetch_add_explicit(&vc->hits, 1, memory_order_relaxed);
+	return copy;
+}
+
+bool verify_cache_lookup(struct verify_cache *vc, const unsigned char key[VERIFY_CACHE_KEY_LEN],
+			 X509_STORE_CTX *xctx)
+{
+	STACK_OF(X509) *copy = verify_cache_find(vc, key);
 	if (!copy)
 		return false;
 	X509_STORE_CTX_set0_verified_chain(xctx, copy);
 	X509_STORE_CTX_set_error(xctx, X509_V_OK);
 	share_leaf(xctx, sk_X509_value(copy, 0));
-	atomic_fetch_add_explicit(&vc->hits, 1, memory_order_relaxed);
 	return true;
 }
 

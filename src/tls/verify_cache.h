@@ -30,6 +30,16 @@ void verify_cache_free(struct verify_cache *vc);
  * False when it cannot be computed (then do not use the cache). */
 bool verify_cache_key(X509_STORE_CTX *xctx, unsigned char key[VERIFY_CACHE_KEY_LEN]);
 
+/* The same key, from the certificates' DER as the client sent them (leaf
+ * first), without parsing them. */
+bool verify_cache_key_der(const unsigned char *const *der, const size_t *len, size_t count,
+			  unsigned char key[VERIFY_CACHE_KEY_LEN]);
+
+/* On a live entry for key, a copy of the verified chain (leaf first, a
+ * reference on each certificate, for the caller to free); NULL on a miss.
+ * Counted as a lookup, and as a hit when found. */
+STACK_OF(X509) *verify_cache_find(struct verify_cache *vc, const unsigned char key[VERIFY_CACHE_KEY_LEN]);
+
 /* On a live entry for key, gives xctx a copy of the verified chain with
  * X509_V_OK and returns true; false on a miss. On a hit, xctx's leaf (and
  * the first entry of its untrusted list) becomes the kept chain's leaf,

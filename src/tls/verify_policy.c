@@ -99,14 +99,10 @@ const char *verify_policy_class(int err)
 	}
 }
 
-/* Records a refusal on the connection and on the store context, whose error
- * OpenSSL turns into the alert (handshake_failure for a pin, unsupported_
- * certificate for a purpose, certificate_expired, ...). */
-static int policy_refuse(X509_STORE_CTX *xctx, struct tls_conn_state *st, int err,
-			 const char *class, const char *what, X509 *leaf)
+/* Records a refusal of the certificate at depth on the connection. */
+static void record_refusal(struct tls_conn_state *st, int depth, const char *class,
+			   const char *what, X509 *leaf)
 {
-	int depth = X509_STORE_CTX_get_error_depth(xctx);
-	X509_STORE_CTX_set_error(xctx, err);
 	char subject[160];
 	cert_text_subject(leaf, subject, sizeof subject);
 	st->class = class;
@@ -121,6 +117,16 @@ static int policy_refuse(X509_STORE_CTX *xctx, struct tls_conn_state *st, int er
 			snprintf(st->detail, TLS_REFUSAL_DETAIL, "%s: %s", what, subject);
 		cert_text_filter(st->detail, strlen(st->detail));
 	}
+}
+
+/* Records a refusal on the connection and on the store context, whose error
+ * OpenSSL turns into the alert (handshake_failure for a pin, unsupported_
+ * certificate for a purpose, certificate_expired, ...). */
+static int policy_refuse(X509_STORE_CTX *xctx, struct tls_conn_state *st, int err,
+			 const char *class, const char *what, X509 *leaf)
+{
+	X509_STORE_CTX_set_error(xctx, err);
+	record_refusal(st, X509_STORE_CTX_get_error_depth(xctx), class, what, leaf);
 	return 0;
 }
 
@@ -177,6 +183,24 @@ int verify_policy_check(X509_STORE_CTX *xctx, const struct verify_policy *policy
 		return policy_refuse(xctx, st, X509_V_ERR_APPLICATION_VERIFICATION, "not pinned",
 				     why, leaf);
 	return 1;
+}
+
+int verify_policy_check_leaf(SSL *ssl, const struct verify_policy *policy, X509 *leaf)
+{
+	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
+	if (!st)
+		return X509_V_ERR_OUT_OF_MEM;
+	char why[96];
+	const struct pin_set *pins = verify_policy_pins(policy->conf, st->host);
+	if (!key_usage_allows_signing(leaf)) {
+		record_refusal(st, 0, "wrong key usage", "keyUsage lacks digitalSignature", leaf);
+		return X509_V_ERR_INVALID_PURPOSE;
+	}
+	if (pins && !pin_set_matches(pins, leaf, why, sizeof why)) {
+		record_refusal(st, 0, "not pinned", why, leaf);
+		return X509_V_ERR_APPLICATION_VERIFICATION;
+	}
+	return X509_V_OK;
 }
 
 static int policy_verify_cb(X509_STORE_CTX *xctx, void *arg)

@@ -52,6 +52,11 @@ bool verify_policy_install(SSL_CTX *ctx, const struct verify_policy *policy);
  * pullgate's own handshake calls it the same way. */
 int verify_policy_check(X509_STORE_CTX *xctx, const struct verify_policy *policy);
 
+/* The checks that follow a chain verified before (verify_cache_find):
+ * keyUsage and the pins of ssl's scope, for its leaf. X509_V_OK, or the
+ * X509 error with the refusal recorded on the connection. */
+int verify_policy_check_leaf(SSL *ssl, const struct verify_policy *policy, X509 *leaf);
+
 /* Records a refusal that is not the chain's (no certificate, a protocol
  * error) on ssl's connection state, unless one is there already. */
 void verify_policy_note_refusal(SSL *ssl, const char *class, const char *detail);
