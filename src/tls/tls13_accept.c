@@ -76,17 +76,6 @@ static int receive(struct transport *t)
 	return 1;
 }
 
-static void consume(struct transport *t, size_t n)
-{
-	t->rx_len -= n;
-	if (t->rx_len) {
-		memmove(t->rx, t->rx + n, t->rx_len);
-	} else {
-		free(t->rx);
-		t->rx = NULL;
-	}
-}
-
 /* Sends p[0..len), keeping what the socket does not take; more: the next
  * send follows at once, and takes these bytes along in its segment. */
 static bool send_all(struct transport *t, const unsigned char *p, size_t len, bool more)
@@ -159,7 +148,7 @@ static int begin(struct transport *t, const struct tls13_accept_offer *offer)
 	size_t flight_len = 0;
 	int alert = tls13_server_start(&a->s, choice.id, msg, (size_t)len, &ch, suite, alpn, choice.judge,
 	                               choice.judge_arg, flight, room, &flight_len);
-	consume(t, TLS13_HEADER_LEN + (size_t)len);
+	transport_drop_received(t, TLS13_HEADER_LEN + (size_t)len);
 	bool sent = !alert && send_all(t, flight, flight_len, false);
 	OPENSSL_cleanse(flight, flight_len);
 	free(flight);
@@ -250,7 +239,7 @@ int tls13_accept_step(struct transport *t)
 	for (;;) {
 		size_t used = 0;
 		int r = t->rx_len ? tls13_server_read(&a->s, t->rx, t->rx_len, &used) : 0;
-		consume(t, used);
+		transport_drop_received(t, used);
 		if (r == 1)
 			return finish(t);
 		if (r) {

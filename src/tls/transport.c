@@ -87,6 +87,17 @@ bool transport_keep_unsent(struct transport *t, const char *p, size_t n)
 	return true;
 }
 
+void transport_drop_received(struct transport *t, size_t n)
+{
+	t->rx_len -= n;
+	if (t->rx_len) {
+		memmove(t->rx, t->rx + n, t->rx_len);
+	} else {
+		free(t->rx);
+		t->rx = NULL;
+	}
+}
+
 void transport_close(struct transport *t)
 {
 	free(t->unsent);

@@ -117,6 +117,8 @@ int transport_flush(struct transport *t);
 /* Keeps p[0..n) as unsent bytes (after any already kept); false when out
  * of memory. */
 bool transport_keep_unsent(struct transport *t, const char *p, size_t n);
+/* Drops the first n of the received bytes not yet consumed (t->rx). */
+void transport_drop_received(struct transport *t, size_t n);
 /* Frees the SSL and closes the socket. */
 void transport_close(struct transport *t);
 

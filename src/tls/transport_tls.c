@@ -62,13 +62,7 @@ static int take_received(struct transport *t, char *buf, int len)
 {
 	size_t n = t->rx_len < (size_t)len ? t->rx_len : (size_t)len;
 	memcpy(buf, t->rx, n);
-	t->rx_len -= n;
-	if (t->rx_len) {
-		memmove(t->rx, t->rx + n, t->rx_len);
-	} else {
-		free(t->rx);
-		t->rx = NULL;
-	}
+	transport_drop_received(t, n);
 	return (int)n;
 }
 
