@@ -17,9 +17,11 @@
  * which is most of what a large response costs. What the socket does not
  * take waits in the transport's unsent bytes (transport_flush).
  *
- * A TLS 1.3 connection's handshake is watched, and once it is done (a
- * client's once its first response is in) the connection's records are
- * our own (tls/transport_records.h). While watched, OpenSSL reads one
+ * A server connection whose context offers it first tries pullgate's own
+ * TLS 1.3 handshake (tls/tls13_accept.h), which leaves any hello it does
+ * not answer in t->rx for OpenSSL. A TLS 1.3 connection's handshake is
+ * watched, and once it is done (a client's once its first response is
+ * in) the connection's records are our own (tls/transport_records.h). While watched, OpenSSL reads one
  * record at a time, so that what it has not asked for stays with the
  * transport (t->rx): one recv still takes all that has arrived, and the
  * BIO serves it piece by piece.
