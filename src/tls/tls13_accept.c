@@ -163,10 +163,9 @@ static int begin(struct transport *t, const struct tls13_accept_offer *offer)
  * protects all we send after our Finished (RFC 8446, 7.1). */
 static void send_alert(struct transport *t, int alert)
 {
-	struct tls13_server *s = &t->accepting->s;
 	struct tls13_records app;
 	unsigned char body[2] = {2, (unsigned char)alert}, rec[TLS13_SEALED_LEN(2)];
-	if (!tls13_records_init(&app, 0x03000000u | s->suite, s->client_ap, s->server_ap, s->md->len, 0))
+	if (!tls13_server_app_records(&t->accepting->s, &app))
 		return;
 	size_t n = tls13_seal(&app, TLS13_ALERT, body, sizeof body, rec);
 	tls13_records_clear(&app);
@@ -174,21 +173,26 @@ static void send_alert(struct transport *t, int alert)
 		(void)transport_send_some(t, rec, n);
 }
 
-/* The client's Finished is in: the session ticket, then our records. */
+/* The client's Finished is in: our records, then the session ticket as
+ * their first. */
 static int finish(struct transport *t)
 {
 	struct tls13_accepting *a = t->accepting;
 	struct tls13_server *s = &a->s;
-	uint32_t suite_id = 0x03000000u | s->suite;
-	struct tls13_records app;
-	if (!tls13_records_init(&app, suite_id, s->client_ap, s->server_ap, s->md->len, 0))
-		return -1;
-	bool ok = true;
-	if (a->choice.ticket_keys) {
+	struct transport_secrets k = {
+	    .suite_id = tls13_server_suite_id(s),
+	    .open_secret = s->client_ap,
+	    .seal_secret = s->server_ap,
+	    .secret_len = s->md->len,
+	    .client = false,
+	};
+	transport_records_unwatch(t);
+	bool ok = transport_records_start(t, &k);
+	if (ok && a->choice.ticket_keys) {
 		unsigned char rec[TLS13_SEALED_LEN(TLS13_TICKET_MESSAGE_MAX)];
 		unsigned char msg[TLS13_TICKET_MESSAGE_MAX];
 		size_t len = tls13_ticket_message(s, &a->choice, t->ssl, msg, sizeof msg);
-		size_t n = len ? tls13_seal(&app, TLS13_HANDSHAKE, msg, len, rec) : 0;
+		size_t n = len ? transport_records_seal(t, TLS13_HANDSHAKE, msg, len, rec) : 0;
 		OPENSSL_cleanse(msg, sizeof msg);
 		/* No ticket is no failure: the client does a full handshake
 		 * next time. When the client's first request came with its
@@ -197,18 +201,6 @@ static int finish(struct transport *t)
 		if (n)
 			ok = send_all(t, rec, n, t->rx_len > 0);
 	}
-	struct transport_secrets k = {
-	    .suite_id = suite_id,
-	    .open_secret = s->client_ap,
-	    .seal_secret = s->server_ap,
-	    .secret_len = s->md->len,
-	    .open_seq = 0,
-	    .seal_seq = app.seal.seq,
-	    .client = false,
-	};
-	tls13_records_clear(&app);
-	transport_records_unwatch(t);
-	ok = ok && transport_records_start(t, &k);
 	tls13_accept_free(t);
 	t->read_wants_write = t->write_wants_read = false;
 	t->accepted_ours = ok;
@@ -256,11 +248,6 @@ int tls13_accept_step(struct transport *t)
 		if (got < 0)
 			return -1;
 	}
-}
-
-int tls13_accept_failed_alert(const struct transport *t)
-{
-	return t->accepting ? t->accepting->failed_alert : 0;
 }
 
 void tls13_accept_free(struct transport *t)

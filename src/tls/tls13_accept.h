@@ -38,7 +38,6 @@ struct tls13_accept_choice {
 	/* Told why a handshake failed after our flight went out (the alert
 	 * sent, or TLS13_SERVER_PEER_ALERT), for the role's refusal log. */
 	void (*failed)(void *judge_arg, int alert);
-	const char *server_name; /* the SNI, for the session (NUL-terminated), or NULL */
 };
 
 /* What a context offers: prepare looks at the hello on ssl (it may switch
@@ -61,9 +60,6 @@ const struct tls13_accept_offer *tls13_accept_offer_of(SSL_CTX *ctx);
  * 1 when the handshake is done, 0 to wait for events, -1 when it failed,
  * 2 when OpenSSL is to do it. */
 int tls13_accept_step(struct transport *t);
-
-/* The alert the failed handshake of t ended with (0: none), for reasons. */
-int tls13_accept_failed_alert(const struct transport *t);
 
 /* Frees what an unfinished handshake of ours holds. */
 void tls13_accept_free(struct transport *t);

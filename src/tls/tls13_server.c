@@ -396,11 +396,6 @@ static bool seal_flight(struct tls13_server *s, struct writer *w, const unsigned
 	return true;
 }
 
-static uint32_t suite_id(uint16_t suite)
-{
-	return 0x03000000u | suite;
-}
-
 int tls13_server_start(struct tls13_server *s, const struct tls13_server_identity *id,
                        const unsigned char *msg, size_t msg_len, const struct tls13_client_hello *ch,
                        uint16_t suite, const char *alpn, tls13_server_judge_chain *judge, void *judge_arg,
@@ -439,7 +434,7 @@ int tls13_server_start(struct tls13_server *s, const struct tls13_server_identit
 	}
 	handshake_secrets(s, shared, server_hs);
 	OPENSSL_cleanse(shared, sizeof shared);
-	bool keys = tls13_records_init(&s->hs, suite_id(suite), s->client_hs, server_hs, md->len, 0);
+	bool keys = tls13_records_init(&s->hs, tls13_server_suite_id(s), s->client_hs, server_hs, md->len, 0);
 	if (!keys) {
 		OPENSSL_cleanse(server_hs, sizeof server_hs);
 		return TLS13_ALERT_INTERNAL_ERROR;
@@ -697,6 +692,11 @@ int tls13_server_read(struct tls13_server *s, unsigned char *in, size_t len, siz
 		*used += rec_len;
 	}
 	return 1;
+}
+
+bool tls13_server_app_records(const struct tls13_server *s, struct tls13_records *r)
+{
+	return tls13_records_init(r, tls13_server_suite_id(s), s->client_ap, s->server_ap, s->md->len, 0);
 }
 
 void tls13_server_clear(struct tls13_server *s)

@@ -110,6 +110,16 @@ int tls13_server_start(struct tls13_server *s, const struct tls13_server_identit
  * TLS13_SERVER_PEER_ALERT, none). */
 int tls13_server_read(struct tls13_server *s, unsigned char *in, size_t len, size_t *used);
 
+/* Sets r up with the application traffic secrets of s, whose flight is
+ * out (ours for sealing, the client's for opening), none sealed yet. */
+bool tls13_server_app_records(const struct tls13_server *s, struct tls13_records *r);
+
+/* The id of s's suite, as SSL_CIPHER_get_id gives it. */
+static inline uint32_t tls13_server_suite_id(const struct tls13_server *s)
+{
+	return 0x03000000u | s->suite;
+}
+
 /* Frees what s holds and wipes its secrets. */
 void tls13_server_clear(struct tls13_server *s);
 

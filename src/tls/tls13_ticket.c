@@ -23,7 +23,6 @@
 #define HS_NEW_SESSION_TICKET 4
 #define KEY_NAME_LEN 16
 #define HMAC_KEY_LEN 32
-#define AES_KEY_LEN 32
 #define IV_LEN 16
 #define MAC_LEN 32
 #define NONCE_LEN 8
@@ -130,7 +129,6 @@ static size_t session_der(const struct tls13_server *s, const struct tls13_accep
 	          SSL_SESSION_set1_id_context(sess, c->sid_ctx, (unsigned)c->sid_ctx_len) == 1 &&
 	          SSL_SESSION_set_time(sess, (long)time(NULL)) != 0 &&
 	          SSL_SESSION_set_timeout(sess, lifetime) != 0 &&
-	          (!c->server_name || SSL_SESSION_set1_hostname(sess, c->server_name) == 1) &&
 	          (!s->alpn_selected || SSL_SESSION_set1_alpn_selected(sess, alpn, sizeof alpn - 1) == 1) &&
 	          (der_len = i2d_SSL_SESSION(sess, &der)) > 0 && (peer_len = i2d_X509(peer, &peer_der)) > 0;
 	size_t n = ok ? splice_peer(der, (size_t)der_len, peer_der, (size_t)peer_len, out, room) : 0;

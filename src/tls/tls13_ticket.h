@@ -2,7 +2,8 @@
  * tls13_ticket: the NewSessionTicket that ends pullgate's own server
  * handshake, in OpenSSL's format, so that OpenSSL resumes it like one of
  * its own: the session (TLS 1.3, the suite, the resumption PSK, the
- * session id context, the SNI, ALPN and the client certificate) encoded by
+ * session id context, ALPN and the client certificate; no SNI, which TLS
+ * 1.3 resumption does not look at) encoded by
  * i2d_SSL_SESSION, then AES-256-CBC and HMAC-SHA256 under the context's
  * ticket keys (key name | IV | ciphertext | MAC). The PSK follows RFC 8446,
  * 4.6.1, from the resumption master secret and the ticket's nonce.

@@ -236,6 +236,12 @@ bool transport_records_start(struct transport *t, const struct transport_secrets
 	return true;
 }
 
+size_t transport_records_seal(struct transport *t, int type, const void *in, size_t len,
+			      unsigned char *out)
+{
+	return t->stream ? tls13_seal(&t->stream->keys, (enum tls13_content)type, in, len, out) : 0;
+}
+
 void transport_records_free(struct transport *t)
 {
 	capture_free(t);

@@ -85,6 +85,13 @@ bool transport_records_start(struct transport *t, const struct transport_secrets
 /* Frees what the connection's watch or records hold. */
 void transport_records_free(struct transport *t);
 
+/* Seals len bytes (at most TLS13_MAX_PLAIN) of content type with the
+ * records t has taken over into out (TLS13_SEALED_LEN(len) bytes of room),
+ * for what the handshake's end still sends (a session ticket): the
+ * record's length, 0 on failure. */
+size_t transport_records_seal(struct transport *t, int type, const void *in, size_t len,
+			      unsigned char *out);
+
 /* The transport an SSL of ours is bound to (transport_tls.c), or NULL. */
 struct transport *transport_tls_of(const SSL *ssl);
 

@@ -81,16 +81,21 @@ void verify_cache_free(struct verify_cache *vc)
 	free(vc);
 }
 
-/* Hashes the DER of x, length first so that concatenations stay unambiguous. */
+/* Hashes a certificate's DER, length first so that concatenations stay
+ * unambiguous. */
+static bool digest_der(EVP_MD_CTX *md, const unsigned char *der, size_t len)
+{
+	unsigned char be[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+				(unsigned char)(len >> 8), (unsigned char)len };
+	return len <= INT32_MAX && EVP_DigestUpdate(md, be, sizeof be) == 1 &&
+	       EVP_DigestUpdate(md, der, len) == 1;
+}
+
 static bool digest_cert(EVP_MD_CTX *md, X509 *x)
 {
 	unsigned char *der = NULL;
 	int len = i2d_X509(x, &der);
-	if (len <= 0)
-		return false;
-	unsigned char be[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
-				(unsigned char)(len >> 8), (unsigned char)len };
-	bool ok = EVP_DigestUpdate(md, be, sizeof be) == 1 && EVP_DigestUpdate(md, der, len) == 1;
+	bool ok = len > 0 && digest_der(md, der, (size_t)len);
 	OPENSSL_free(der);
 	return ok;
 }
@@ -164,12 +169,8 @@ bool verify_cache_key_der(const unsigned char *const *der, const size_t *len, si
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int n = 0;
 	bool ok = md && EVP_DigestInit_ex(md, key_md, NULL) == 1;
-	for (size_t i = 0; ok && i < count; i++) {
-		unsigned char be[4] = { (unsigned char)(len[i] >> 24), (unsigned char)(len[i] >> 16),
-					(unsigned char)(len[i] >> 8), (unsigned char)len[i] };
-		ok = len[i] <= INT32_MAX && EVP_DigestUpdate(md, be, sizeof be) == 1 &&
-		     EVP_DigestUpdate(md, der[i], len[i]) == 1;
-	}
+	for (size_t i = 0; ok && i < count; i++)
+		ok = digest_der(md, der[i], len[i]);
 	ok = ok && EVP_DigestFinal_ex(md, key, &n) == 1 && n == VERIFY_CACHE_KEY_LEN;
 	EVP_MD_CTX_free(md);
 	return ok;

@@ -155,7 +155,6 @@ static int verify_chain(const struct verify_policy *policy, X509_STORE_CTX *xctx
 
 int verify_policy_check(X509_STORE_CTX *xctx, const struct verify_policy *policy)
 {
-	const struct guard_conf *conf = policy->conf;
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xctx, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct tls_conn_state *st = tls_conn_state_get(ssl, true);
 	X509 *leaf = X509_STORE_CTX_get0_cert(xctx);
@@ -174,14 +173,11 @@ int verify_policy_check(X509_STORE_CTX *xctx, const struct verify_policy *policy
 	}
 	X509_STORE_CTX_set_error_depth(xctx, 0);
 	X509_STORE_CTX_set_current_cert(xctx, leaf);
-	if (!key_usage_allows_signing(leaf))
-		return policy_refuse(xctx, st, X509_V_ERR_INVALID_PURPOSE, "wrong key usage",
-				     "keyUsage lacks digitalSignature", leaf);
-	const struct pin_set *pins = verify_policy_pins(conf, st->host);
-	char why[96];
-	if (pins && !pin_set_matches(pins, leaf, why, sizeof why))
-		return policy_refuse(xctx, st, X509_V_ERR_APPLICATION_VERIFICATION, "not pinned",
-				     why, leaf);
+	int err = verify_policy_check_leaf(ssl, policy, leaf);
+	if (err != X509_V_OK) {
+		X509_STORE_CTX_set_error(xctx, err);
+		return 0;
+	}
 	return 1;
 }
 

@@ -40,6 +40,14 @@ def handshakes(admin):
     return out
 
 
+def metric(admin, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin, timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return int(float(line.split()[1]))
+    raise AssertionError("no %s" % name)
+
+
 def counted(admin, before, engine, n=1):
     """Waits until engine's count is before's plus n, the other's unchanged."""
     other = "openssl" if engine == "pullgate" else "pullgate"
@@ -62,6 +70,21 @@ def test_tls13_is_ours_for_every_suite(guard, origin, pki, admin, suite):
     assert code == 0, err
     assert (status, body) == ("200", "hello from origin\n")
     counted(admin, before, "pullgate")
+
+
+def test_a_certificate_seen_before_is_found_by_its_bytes(guard, pki, admin):
+    """The second handshake with the same certificate finds its verified
+    chain in the cache (looked up by the certificate's bytes alone)."""
+    code, status, _, err = curl(url(guard), pki, cert=pki.good, tls="1.3")
+    assert (code, status) == (0, "200"), err
+    hits = metric(admin, "pullgate_guard_verified_chain_hits_total")
+    lookups = metric(admin, "pullgate_guard_verified_chain_lookups_total")
+    before = handshakes(admin)
+    code, status, _, err = curl(url(guard), pki, cert=pki.good, tls="1.3")
+    assert (code, status) == (0, "200"), err
+    counted(admin, before, "pullgate")
+    assert metric(admin, "pullgate_guard_verified_chain_lookups_total") == lookups + 1
+    assert metric(admin, "pullgate_guard_verified_chain_hits_total") == hits + 1
 
 
 def test_tls12_and_other_groups_stay_with_openssl(guard, pki, admin):

@@ -1516,6 +1516,50 @@ TEST(tls_verify_cache_keeps_the_first_of_two_stores)
 	X509_STORE_free(store);
 }
 
+/* Our own handshake looks a lone certificate up by its bytes: the key it
+ * makes from them is the one OpenSSL's path stores the chain under (the
+ * client sent the leaf and the CA: both, in order), and the chain found is
+ * the one kept, leaf first. */
+TEST(tls_verify_cache_finds_a_chain_by_its_bytes)
+{
+	struct tv_pki *p = tv_pki();
+	X509_STORE *store = X509_STORE_new();
+	REQUIRE(store && X509_STORE_add_cert(store, p->ca.cert) == 1);
+	struct verify_cache *vc = verify_cache_new(store, 16);
+	X509_STORE_CTX *x = X509_STORE_CTX_new();
+	STACK_OF(X509) *sent = sk_X509_new_null();
+	REQUIRE(vc && x && sent && sk_X509_push(sent, p->good.cert) && sk_X509_push(sent, p->ca.cert));
+	REQUIRE(X509_STORE_CTX_init(x, store, p->good.cert, sent) == 1);
+	unsigned char stored[VERIFY_CACHE_KEY_LEN], lone[VERIFY_CACHE_KEY_LEN], pair[VERIFY_CACHE_KEY_LEN];
+	REQUIRE(verify_cache_key(x, stored));
+	unsigned char *der[2] = { NULL, NULL };
+	int n0 = i2d_X509(p->good.cert, &der[0]), n1 = i2d_X509(p->ca.cert, &der[1]);
+	REQUIRE(n0 > 0 && n1 > 0);
+	const unsigned char *const ders[2] = { der[0], der[1] };
+	const size_t lens[2] = { (size_t)n0, (size_t)n1 };
+	CHECK(verify_cache_key_der(ders, lens, 2, pair));
+	CHECK(memcmp(pair, stored, VERIFY_CACHE_KEY_LEN) == 0);
+	CHECK(verify_cache_key_der(ders, lens, 1, lone));
+	CHECK(memcmp(lone, stored, VERIFY_CACHE_KEY_LEN) != 0);
+	CHECK(!verify_cache_find(vc, pair));
+	REQUIRE(X509_verify_cert(x) == 1);
+	verify_cache_store(vc, stored, x);
+	STACK_OF(X509) *found = verify_cache_find(vc, pair);
+	CHECK(found && sk_X509_num(found) == 2 && X509_cmp(sk_X509_value(found, 0), p->good.cert) == 0);
+	CHECK(!verify_cache_find(vc, lone));
+	unsigned long long hits = 0, lookups = 0;
+	verify_cache_counts(vc, &hits, &lookups);
+	CHECK_EQ_INT(hits, 1);
+	CHECK_EQ_INT(lookups, 3);
+	sk_X509_pop_free(found, X509_free);
+	OPENSSL_free(der[0]);
+	OPENSSL_free(der[1]);
+	sk_X509_free(sent);
+	X509_STORE_CTX_free(x);
+	verify_cache_free(vc);
+	X509_STORE_free(store);
+}
+
 TEST(tls_verify_cache_keeps_no_refusal)
 {
 	struct tv_conf t;
