@@ -24,16 +24,21 @@ static void listener_ready(struct io_watch *w, unsigned events)
 			/* EMFILE and friends: the next connection's edge retries. */
 			return;
 		}
-		if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
-			int one = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		}
 		l->on_accept(l, fd, &peer);
 	}
 }
 
 int listener_start(struct listener *l, struct loop *loop, int fd, listener_cb cb, void *data)
 {
+	/* Accepted TCP sockets inherit TCP_NODELAY from their listener (Linux):
+	 * set once here rather than once per connection. */
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof addr;
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) == 0 &&
+	    (addr.ss_family == AF_INET || addr.ss_family == AF_INET6)) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	l->fd = fd;
 	l->on_accept = cb;
 	l->data = data;

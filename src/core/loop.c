@@ -86,6 +86,11 @@ void loop_unwatch(struct loop *loop, struct io_watch *w)
 	w->active = false;
 }
 
+void loop_unwatch_closing(struct io_watch *w)
+{
+	w->active = false;
+}
+
 /* --- timers: a binary min-heap on deadline_ms --- */
 
 static void heap_set(struct loop *loop, size_t i, struct timer *t)

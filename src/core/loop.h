@@ -66,6 +66,9 @@ int loop_watch(struct loop *loop, struct io_watch *w, int fd, io_cb cb, void *da
 /* Watches fd for readability only (listeners, eventfd, signalfd). */
 int loop_watch_read(struct loop *loop, struct io_watch *w, int fd, io_cb cb, void *data);
 void loop_unwatch(struct loop *loop, struct io_watch *w);
+/* Stops watching w's descriptor, which the caller closes next and holds
+ * alone: closing it takes it out of the epoll set, so no call is made. */
+void loop_unwatch_closing(struct io_watch *w);
 
 void timer_init(struct timer *t, timer_cb cb, void *data);
 /* (Re)arms t to fire after ms milliseconds. Moving an armed timer later

@@ -47,7 +47,7 @@ static void plain_close(struct plain_conn *c)
 			break;
 		}
 	}
-	loop_unwatch(gw->worker.loop, &c->watch);
+	loop_unwatch_closing(&c->watch);
 	timer_disarm(gw->worker.loop, &c->timer);
 	close(c->fd);
 	gw->plain_active--;

@@ -64,9 +64,10 @@ struct proxy_session *proxy_session_start(struct proxy_worker *pw, struct transp
 	METRIC_INC(pw->stats->active);
 	s->phase = SESSION_HANDSHAKE;
 	timer_arm(pw->loop, &s->timer, pw->limits->handshake_ms);
-	/* The client may already have sent its hello. */
-	s->client.readable = s->client.writable = true;
-	task_defer(pw->loop, &s->run_task);
+	/* Nothing is read before the first edge: a socket added to the epoll
+	 * set with its hello already in reports it at the next wait, and one
+	 * without is not read in vain. */
+	s->client.writable = true;
 	return s;
 }
 
@@ -149,7 +150,7 @@ void proxy_session_close(struct proxy_session *s, const char *reason)
 	s->close_reason = reason;
 	session_set_idle(s, false);
 	log_debug("%s: closed: %s", s->peer_text, reason);
-	loop_unwatch(pw->loop, &s->watch);
+	loop_unwatch_closing(&s->watch); /* transport_close below closes the socket */
 	timer_disarm(pw->loop, &s->timer);
 	task_cancel(pw->loop, &s->run_task);
 	if (s->up) {
@@ -769,7 +770,10 @@ void session_run(struct proxy_session *s)
 		progress |= client_write(s);
 		if (s->phase == SESSION_FLUSH && buf_len(&s->cout) == 0 && !transport_unsent(&s->client)) {
 			session_begin_linger(s, true);
-			session_linger_read(s);
+			/* The client answers our close later: read now only what
+			 * came before it, and otherwise wait for the next edge. */
+			if (s->client.readable)
+				session_linger_read(s);
 			return;
 		}
 		if (!progress)

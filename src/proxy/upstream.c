@@ -37,7 +37,7 @@ static void conn_free_task(struct task *t)
 static void conn_close(struct upstream_conn *c)
 {
 	struct loop *loop = c->pool->loop;
-	loop_unwatch(loop, &c->watch);
+	loop_unwatch_closing(&c->watch); /* transport_close below closes the socket */
 	timer_disarm(loop, &c->timer);
 	/* Without close_notify OpenSSL marks the session not resumable. */
 	if (c->t.ssl && !c->handshaking)

@@ -18,6 +18,7 @@
 #include "tls/guard_tls_int.h"
 #include "tls/tls13_kdf.h"
 #include "tls/verify_policy.h"
+#include "tls/x25519.h"
 
 /* The alert OpenSSL's handshake sends for a verification error
  * (ssl_x509err2alert, for the errors the policy refuses with). */
@@ -212,8 +213,10 @@ bool guard_tls_accept_setup(struct guard_tls *set)
 		return false;
 	/* Our key schedule is the provider's arithmetic: where that provider
 	 * is not loaded (OpenSSL configured for FIPS), OpenSSL does every
-	 * handshake. */
-	if (!tls13_kdf_propq())
+	 * handshake. So it does when the table of x25519 base-point multiples
+	 * cannot be had (out of memory), built here so that no handshake waits
+	 * for it. */
+	if (!tls13_kdf_propq() || !x25519_init())
 		return true;
 	set->offer = (struct tls13_accept_offer){.prepare = prepare, .arg = set};
 	identity_of(set->default_ctx, &set->default_id);

@@ -193,7 +193,7 @@ static int finish(struct transport *t)
 		unsigned char msg[TLS13_TICKET_MESSAGE_MAX];
 		size_t len = tls13_ticket_message(s, &a->choice, t->ssl, msg, sizeof msg);
 		size_t n = len ? transport_records_seal(t, TLS13_HANDSHAKE, msg, len, rec) : 0;
-		OPENSSL_cleanse(msg, sizeof msg);
+		OPENSSL_cleanse(msg, len);
 		/* No ticket is no failure: the client does a full handshake
 		 * next time. When the client's first request came with its
 		 * Finished, the ticket leaves in the response's segment: nobody

@@ -9,11 +9,14 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/tls1.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tls/x25519.h"
 
 enum hs_type {
 	HS_SERVER_HELLO = 2,
@@ -25,7 +28,7 @@ enum hs_type {
 };
 
 #define RECORD_CHANGE_CIPHER_SPEC 20
-#define X25519_LEN 32
+#define X25519_LEN X25519_KEY_LEN
 #define MAX_CHAIN 10
 
 /* Signature schemes asked of the client, in CertificateRequest. */
@@ -204,19 +207,32 @@ uint16_t tls13_server_can_answer(const struct tls13_client_hello *ch, const uint
 /* ---- key exchange and signatures -------------------------------------- */
 
 /* A new x25519 key pair: our share into pub, the shared secret of it and
- * the client's share into secret. */
+ * the client's share into secret. The public key is computed from a table
+ * (tls/x25519.c); the pair is then handed to OpenSSL whole, so that it
+ * does not compute the public key again, for the shared secret. */
 static bool x25519_exchange(const unsigned char *client_share, unsigned char *pub, unsigned char *secret)
 {
+	unsigned char priv[X25519_LEN];
+	if (RAND_priv_bytes(priv, sizeof priv) != 1 || !x25519_public_key(pub, priv)) {
+		OPENSSL_cleanse(priv, sizeof priv);
+		return false;
+	}
+	OSSL_PARAM pair[] = {
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, X25519_LEN),
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, priv, X25519_LEN),
+	    OSSL_PARAM_construct_end(),
+	};
 	EVP_PKEY *ours = NULL, *theirs = NULL;
-	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL), *dctx = NULL;
-	size_t len = X25519_LEN, slen = X25519_LEN;
+	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL), *dctx = NULL;
+	size_t slen = X25519_LEN;
 	bool ok =
-	    kctx && EVP_PKEY_keygen_init(kctx) == 1 && EVP_PKEY_keygen(kctx, &ours) == 1 &&
-	    EVP_PKEY_get_raw_public_key(ours, pub, &len) == 1 && len == X25519_LEN &&
+	    kctx && EVP_PKEY_fromdata_init(kctx) == 1 &&
+	    EVP_PKEY_fromdata(kctx, &ours, EVP_PKEY_KEYPAIR, pair) == 1 &&
 	    (theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, client_share, X25519_LEN)) != NULL &&
 	    (dctx = EVP_PKEY_CTX_new(ours, NULL)) != NULL && EVP_PKEY_derive_init(dctx) == 1 &&
 	    EVP_PKEY_derive_set_peer(dctx, theirs) == 1 && EVP_PKEY_derive(dctx, secret, &slen) == 1 &&
 	    slen == X25519_LEN;
+	OPENSSL_cleanse(priv, sizeof priv);
 	EVP_PKEY_CTX_free(dctx);
 	EVP_PKEY_CTX_free(kctx);
 	EVP_PKEY_free(theirs);

@@ -183,8 +183,10 @@ size_t tls13_ticket_message(const struct tls13_server *s, const struct tls13_acc
 	OPENSSL_cleanse(psk, sizeof psk);
 	size_t at = 4 + 4 + 4 + 1 + NONCE_LEN + 2;
 	size_t ticket = der_len ? seal_ticket(choice->ticket_keys, der, der_len, out + at, room - at - 2) : 0;
+	/* What session_der wrote lies within its length and the 8 bytes it
+	 * builds the header in; after a failure, anywhere. */
 	if (der)
-		OPENSSL_clear_free(der, room);
+		OPENSSL_clear_free(der, der_len ? der_len + 8 : room);
 	if (!ticket || ticket > 0xffff)
 		return 0;
 	size_t body = at - 4 + ticket + 2;

@@ -1,0 +1,63 @@
+/*
+ * Unit tests for src/tls/x25519.c: RFC 7748's key pairs, and the same
+ * public key as OpenSSL's for random and extreme private keys.
+ */
+#include "unit.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "tls/x25519.h"
+
+static void from_hex(uint8_t out[32], const char *hex)
+{
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		sscanf(hex + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* OpenSSL's public key of priv. */
+static bool openssl_public(uint8_t pub[32], const uint8_t priv[32])
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
+	size_t len = 32;
+	bool ok = k && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32;
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+TEST(x25519_rfc7748_public_keys)
+{
+	uint8_t a[32], b[32], a_pub[32], b_pub[32], want[32];
+	from_hex(a, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+	from_hex(b, "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+	REQUIRE(x25519_public_key(a_pub, a));
+	REQUIRE(x25519_public_key(b_pub, b));
+	from_hex(want, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+	CHECK(memcmp(a_pub, want, 32) == 0);
+	from_hex(want, "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+	CHECK(memcmp(b_pub, want, 32) == 0);
+}
+
+/* The fixed-base public key equals OpenSSL's for random keys, including
+ * keys whose digits hit every table column and sign. */
+TEST(x25519_public_key_matches_openssl)
+{
+	uint8_t priv[32], ours[32], theirs[32];
+	int mismatches = 0;
+	for (int i = 0; i < 2000; i++) {
+		REQUIRE(RAND_bytes(priv, 32) == 1);
+		if (i == 0)
+			memset(priv, 0, 32); /* clamped: 2^254 */
+		if (i == 1)
+			memset(priv, 0xff, 32);
+		if (i == 2)
+			memset(priv, 0x88, 32); /* every digit 8: carries all the way */
+		REQUIRE(x25519_public_key(ours, priv));
+		REQUIRE(openssl_public(theirs, priv));
+		mismatches += memcmp(ours, theirs, 32) != 0;
+	}
+	CHECK_EQ_INT(mismatches, 0);
+}
