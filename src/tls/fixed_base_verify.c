@@ -119,7 +119,7 @@ static EC_GROUP *table_for(EC_KEY *key)
 /* ---- s^-1 mod n -------------------------------------------------------
  * BN_mod_inverse takes about 15 µs for 256 bits, as long as a fixed-base
  * multiplication. s is part of the signature, public, so a binary extended
- * Euclid on four words, which runs in variable time, does: about 3 µs. */
+ * Euclid on four words, which runs in variable time, does: about 5 µs. */
 
 typedef uint64_t u256[4]; /* little-endian words */
 
