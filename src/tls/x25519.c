@@ -464,7 +464,11 @@ bool x25519_public_key(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[X25519_KE
 	fe_invert(&den, &den);
 	fe_mul(&num, &num, &den);
 	fe_tobytes(pub, &num);
-	memset(k, 0, sizeof k);
-	memset(digit, 0, sizeof digit);
+	/* What the private key went through (explicit_bzero: a plain memset
+	 * of memory about to go out of scope may be left out). */
+	explicit_bzero(k, sizeof k);
+	explicit_bzero(digit, sizeof digit);
+	explicit_bzero(&h, sizeof h);
+	explicit_bzero(&t, sizeof t);
 	return true;
 }
