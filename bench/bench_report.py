@@ -278,9 +278,11 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
         "guard every edge pulls from (nginx, ssl_verify_client on, in front of the same origin)"
         % (st.server_cpu, st.client_cpu),
         "- runs: per scenario %d s warm-up, then %d runs x %d s per system (latency: %d runs), "
-        "systems alternating; medians. wrk -c %d (latency: -c %d, %d ms pause between a "
-        "connection's requests). Log level warn, access logs off."
-        % (st.warmup, st.runs, st.seconds, st.lat_runs, st.conns, st.lat_conns, st.lat_delay_ms),
+        "systems alternating; medians. wrk -c %d (latency: -c %d, each pause between a "
+        "connection's requests drawn from %d-%d ms, %d on average). Log level warn, access "
+        "logs off."
+        % (st.warmup, st.runs, st.seconds, st.lat_runs, st.conns, st.lat_conns,
+           st.lat_delay_ms // 2, st.lat_delay_ms + st.lat_delay_ms // 2, st.lat_delay_ms),
         "- took %.1f min%s; waited %.0f s for a quiet server core, repeated %d disturbed runs"
         % (elapsed / 60, " (BENCH_QUICK: a trial, not figures to quote)" if st.quick else "",
            run.waited, run.reruns),

@@ -3,9 +3,10 @@
 -- BENCH_UNIQUE_QUERY (a run id, empty for none): every request gets its own
 -- query string (?pull=RUN-N), so it is a new cache key on every edge and an
 -- origin pull however the edge caches (nothing is shared with another run).
--- BENCH_LAT_DELAY_MS (0 for none): each connection waits this long before its
--- next request, so the rate stays fixed and moderate (connections x 1000 /
--- (delay + latency) per second) instead of saturating the server.
+-- BENCH_LAT_DELAY_MS (0 for none): each connection waits about this long
+-- before its next request (see below), so the rate stays fixed and moderate
+-- (connections x 1000 / (delay + latency) per second) instead of saturating
+-- the server.
 -- wrk only takes its slower, per-request path when a function is defined, so
 -- each is defined only when asked for.
 local run = os.getenv("BENCH_UNIQUE_QUERY") or ""
@@ -21,8 +22,17 @@ if run ~= "" then
 	end
 end
 
+-- The pause is drawn anew each time, uniformly from half to one and a half
+-- times delay_ms, so that the mean, and so the rate, stays the same. With a
+-- fixed pause, the connections that wrk opens together stay in step for the
+-- whole run: their requests reach the server, and the origin behind it, in
+-- bursts, and the percentiles measure the queue of each burst more than the
+-- server; the faster a server answers, the longer they stay in step.
 if delay_ms > 0 then
+	local low = math.floor(delay_ms / 2)
+	local high = delay_ms + math.floor(delay_ms / 2)
+	math.randomseed(os.time())
 	function delay()
-		return delay_ms
+		return math.random(low, high)
 	end
 end
