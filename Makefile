@@ -106,7 +106,7 @@ build/fuzz/fuzz_http_parser: fuzz/fuzz_http_parser.c src/http/*.c src/http/*.h
 RECORD_FUZZ_SRCS := src/tls/tls13_records.c src/tls/transport_records.c src/tls/transport.c \
 		    src/tls/transport_tls.c src/tls/tls_release.c src/tls/tls13_kdf.c src/tls/tls13_hkdf.c \
 		    src/tls/tls13_accept.c src/tls/tls13_server.c src/tls/tls13_client_hello.c \
-		    src/tls/tls13_ticket.c src/tls/x25519.c \
+		    src/tls/tls13_ticket.c src/tls/x25519.c src/tls/x25519_pool.c \
 		    src/tls/builtin_engine.c
 build/fuzz/fuzz_tls_records: fuzz/fuzz_tls_records.c $(RECORD_FUZZ_SRCS) src/tls/*.h src/core/*.h
 	@mkdir -p $(dir $@)
@@ -124,7 +124,7 @@ fuzz: build/fuzz/fuzz_http_parser build/fuzz/fuzz_tls_records build/fuzz/fuzz_tl
 	build/fuzz/fuzz_tls_client_hello -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build/fuzz/corpus_client_hello fuzz/corpus/client_hello
 
 HANDSHAKE_CPU_OBJS := $(addprefix build/rel/src/tls/,tls13_server.o tls13_client_hello.o tls13_hkdf.o \
-		      tls13_records.o tls13_kdf.o builtin_engine.o x25519.o) \
+		      tls13_records.o tls13_kdf.o builtin_engine.o x25519.o x25519_pool.o) \
 		      $(addprefix build/rel/src/pki/,pki_build.o pki_keys.o pki_err.o pki_files.o)
 build/bench/handshake_cpu: bench/handshake_cpu.c $(HANDSHAKE_CPU_OBJS)
 	@mkdir -p $(dir $@)

@@ -145,6 +145,10 @@ class Run:
         self.waited = 0.0
         self.unexpected = []  # progress lines of runs whose origin count was wrong
         self.run_ids = itertools.count(1)
+        # Handshake scenario key -> openssl speed results taken beside its
+        # runs (one per round), so that its share of the crypto ceiling
+        # compares figures of the same minutes.
+        self.ceilings = {}
 
     def load(self, sc, s, seconds):
         e = self.env
@@ -228,6 +232,12 @@ class Run:
                     progress(line)
                     if res.errors and not res.rps:
                         progress(res.raw)
+                if sc.close:
+                    c = crypto_ceiling(st.server_cpu, 1)
+                    self.ceilings.setdefault(sc.key, []).append(c)
+                    progress("  %-5s %-12s crypto ceiling beside round %d: %s/s"
+                             % (sc.role, sc.key, r + 1, "{:,.0f}".format(
+                                 c.get("resumed_hs" if sc.resume else "full_hs", 0))))
         for s in servers:
             self.hwm[(role, s.name)] = status_kib(s.pid, "VmHWM")
         self.stop(servers)

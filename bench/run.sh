@@ -15,9 +15,9 @@ PG=${PULLGATE_BIN:-build/pullgate}
 
 mkdir -p build/bench
 SHIM=build/bench/tls_client_shim.so
-SHIM_SRCS="bench/tls_client_shim.c src/tls/key_decode.c src/tls/shared_ec_keys.c src/tls/builtin_engine.c src/tls/fixed_base_verify.c"
+SHIM_SRCS="bench/tls_client_shim.c src/tls/key_decode.c src/tls/shared_ec_keys.c src/tls/builtin_engine.c src/tls/fixed_base_verify.c src/tls/inverse_mod.c"
 stale=0
-for f in $SHIM_SRCS src/tls/key_decode.h src/tls/shared_ec_keys.h src/tls/builtin_engine.h src/tls/fixed_base_verify.h; do
+for f in $SHIM_SRCS src/tls/key_decode.h src/tls/shared_ec_keys.h src/tls/builtin_engine.h src/tls/fixed_base_verify.h src/tls/inverse_mod.h; do
 	[ "$f" -nt "$SHIM" ] && stale=1
 done
 if [ ! -e "$SHIM" ] || [ "$stale" = 1 ]; then

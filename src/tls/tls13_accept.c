@@ -76,13 +76,12 @@ static int receive(struct transport *t)
 	return 1;
 }
 
-/* Sends p[0..len), keeping what the socket does not take; more: the next
- * send follows at once, and takes these bytes along in its segment. */
-static bool send_all(struct transport *t, const unsigned char *p, size_t len, bool more)
+/* Sends p[0..len), keeping what the socket does not take. */
+static bool send_all(struct transport *t, const unsigned char *p, size_t len)
 {
 	ssize_t n;
 	do
-		n = send(t->fd, p, len, transport_send_flags(t) | (more ? MSG_MORE : 0));
+		n = send(t->fd, p, len, transport_send_flags(t));
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		t->writable = false;
@@ -149,7 +148,7 @@ static int begin(struct transport *t, const struct tls13_accept_offer *offer)
 	int alert = tls13_server_start(&a->s, choice.id, msg, (size_t)len, &ch, suite, alpn, choice.judge,
 	                               choice.judge_arg, flight, room, &flight_len);
 	transport_drop_received(t, TLS13_HEADER_LEN + (size_t)len);
-	bool sent = !alert && send_all(t, flight, flight_len, false);
+	bool sent = !alert && send_all(t, flight, flight_len);
 	OPENSSL_cleanse(flight, flight_len);
 	free(flight);
 	if (!sent) {
@@ -196,10 +195,10 @@ static int finish(struct transport *t)
 		OPENSSL_cleanse(msg, len);
 		/* No ticket is no failure: the client does a full handshake
 		 * next time. When the client's first request came with its
-		 * Finished, the ticket leaves in the response's segment: nobody
-		 * waits for a ticket. */
-		if (n)
-			ok = send_all(t, rec, n, t->rx_len > 0);
+		 * Finished, the ticket leaves with the response, in its send:
+		 * nobody waits for a ticket. */
+		if (n && !(t->rx_len > 0 && transport_records_hold(t, rec, n)))
+			ok = send_all(t, rec, n);
 	}
 	tls13_accept_free(t);
 	t->read_wants_write = t->write_wants_read = false;

@@ -7,16 +7,19 @@
 #include "tls/tls13_server.h"
 
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/tls1.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tls/x25519.h"
+#include "tls/x25519_pool.h"
 
 enum hs_type {
 	HS_SERVER_HELLO = 2,
@@ -206,14 +209,45 @@ uint16_t tls13_server_can_answer(const struct tls13_client_hello *ch, const uint
 
 /* ---- key exchange and signatures -------------------------------------- */
 
+/* Each thread's context for making X25519 keys from their bytes: made
+ * once, as looking the algorithm up by name costs more than the key. */
+static pthread_key_t x25519_ctx_key;
+static pthread_once_t x25519_ctx_once = PTHREAD_ONCE_INIT;
+
+static void x25519_ctx_free(void *ctx)
+{
+	EVP_PKEY_CTX_free(ctx);
+}
+
+static void x25519_ctx_key_create(void)
+{
+	(void)pthread_key_create(&x25519_ctx_key, x25519_ctx_free);
+}
+
+static EVP_PKEY_CTX *x25519_fromdata_ctx(void)
+{
+	if (pthread_once(&x25519_ctx_once, x25519_ctx_key_create) != 0)
+		return NULL;
+	EVP_PKEY_CTX *ctx = pthread_getspecific(x25519_ctx_key);
+	if (ctx)
+		return ctx;
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL);
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 || pthread_setspecific(x25519_ctx_key, ctx) != 0) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 /* A new x25519 key pair: our share into pub, the shared secret of it and
- * the client's share into secret. The public key is computed from a table
- * (tls/x25519.c); the pair is then handed to OpenSSL whole, so that it
- * does not compute the public key again, for the shared secret. */
+ * the client's share into secret. The pair comes from this thread's pool
+ * (tls/x25519_pool.h, public keys computed from a table, in batches); it
+ * is then handed to OpenSSL whole, so that it does not compute the public
+ * key again, for the shared secret. */
 static bool x25519_exchange(const unsigned char *client_share, unsigned char *pub, unsigned char *secret)
 {
 	unsigned char priv[X25519_LEN];
-	if (RAND_priv_bytes(priv, sizeof priv) != 1 || !x25519_public_key(pub, priv)) {
+	if (!x25519_pool_take(priv, pub)) {
 		OPENSSL_cleanse(priv, sizeof priv);
 		return false;
 	}
@@ -222,19 +256,22 @@ static bool x25519_exchange(const unsigned char *client_share, unsigned char *pu
 	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, priv, X25519_LEN),
 	    OSSL_PARAM_construct_end(),
 	};
+	OSSL_PARAM peer[] = {
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)client_share, X25519_LEN),
+	    OSSL_PARAM_construct_end(),
+	};
 	EVP_PKEY *ours = NULL, *theirs = NULL;
-	EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL), *dctx = NULL;
+	EVP_PKEY_CTX *kctx = x25519_fromdata_ctx(), *dctx = NULL;
 	size_t slen = X25519_LEN;
-	bool ok =
-	    kctx && EVP_PKEY_fromdata_init(kctx) == 1 &&
-	    EVP_PKEY_fromdata(kctx, &ours, EVP_PKEY_KEYPAIR, pair) == 1 &&
-	    (theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, client_share, X25519_LEN)) != NULL &&
-	    (dctx = EVP_PKEY_CTX_new(ours, NULL)) != NULL && EVP_PKEY_derive_init(dctx) == 1 &&
-	    EVP_PKEY_derive_set_peer(dctx, theirs) == 1 && EVP_PKEY_derive(dctx, secret, &slen) == 1 &&
-	    slen == X25519_LEN;
+	/* Any 32 bytes are an X25519 public key: nothing to validate (an
+	 * all-zero secret, from a share of small order, fails the derive). */
+	bool ok = kctx && EVP_PKEY_fromdata(kctx, &ours, EVP_PKEY_KEYPAIR, pair) == 1 &&
+	          EVP_PKEY_fromdata(kctx, &theirs, EVP_PKEY_PUBLIC_KEY, peer) == 1 &&
+	          (dctx = EVP_PKEY_CTX_new(ours, NULL)) != NULL && EVP_PKEY_derive_init(dctx) == 1 &&
+	          EVP_PKEY_derive_set_peer_ex(dctx, theirs, 0) == 1 &&
+	          EVP_PKEY_derive(dctx, secret, &slen) == 1 && slen == X25519_LEN;
 	OPENSSL_cleanse(priv, sizeof priv);
 	EVP_PKEY_CTX_free(dctx);
-	EVP_PKEY_CTX_free(kctx);
 	EVP_PKEY_free(theirs);
 	EVP_PKEY_free(ours);
 	return ok;
@@ -252,14 +289,50 @@ static size_t signed_content(bool server, const unsigned char *hash, size_t hash
 	return 64 + sizeof srv + hash_len;
 }
 
+/* ECDSA with SHA-256 over content. An EC key that libcrypto holds in
+ * memory signs through its EC_KEY, which skips the digest context and
+ * the provider lookups of EVP_DigestSign; any other through EVP. */
 static bool sign_p256(EVP_PKEY *key, const unsigned char *content, size_t len, unsigned char *sig,
                       size_t *sig_len)
 {
+	const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(key);
+	if (ec && EC_KEY_get0_private_key(ec)) {
+		union tls13_hash_ctx h;
+		unsigned char digest[SHA256_DIGEST_LENGTH];
+		tls13_sha256.init(&h);
+		tls13_sha256.update(&h, content, len);
+		tls13_sha256.final(&h, digest);
+		ECDSA_SIG *es = ECDSA_do_sign(digest, sizeof digest, (EC_KEY *)ec);
+		int n = es ? i2d_ECDSA_SIG(es, NULL) : -1;
+		unsigned char *p = sig;
+		bool ok = n > 0 && (size_t)n <= *sig_len && i2d_ECDSA_SIG(es, &p) == n;
+		ECDSA_SIG_free(es);
+		*sig_len = ok ? (size_t)n : 0;
+		return ok;
+	}
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	bool ok = m && EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, key) == 1 &&
 	          EVP_DigestSign(m, sig, sig_len, content, len) == 1;
 	EVP_MD_CTX_free(m);
 	return ok;
+}
+
+/* ECDSA P-256 with SHA-256, through the key's EC_KEY (and the verification
+ * method it may have, tls/fixed_base_verify.h): 1 good, 0 bad, -1 when the
+ * key is not one held that way. */
+static int verify_p256_direct(EVP_PKEY *key, const unsigned char *content, size_t len,
+                              const unsigned char *sig, size_t sig_len)
+{
+	const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(key);
+	if (!ec || sig_len > INT32_MAX)
+		return -1;
+	union tls13_hash_ctx h;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	tls13_sha256.init(&h);
+	tls13_sha256.update(&h, content, len);
+	tls13_sha256.final(&h, digest);
+	/* ECDSA_verify takes only the DER encoding exactly as it re-encodes. */
+	return ECDSA_verify(0, digest, sizeof digest, sig, (int)sig_len, (EC_KEY *)ec) == 1;
 }
 
 /* Checks the client's CertificateVerify signature of scheme over content
@@ -299,6 +372,11 @@ static int verify_client_signature(EVP_PKEY *key, unsigned scheme, const unsigne
 	    : pss              ? EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA
 	                       : EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519)
 		return TLS13_ALERT_ILLEGAL_PARAMETER;
+	if (scheme == 0x0403) {
+		int direct = verify_p256_direct(key, content, len, sig, sig_len);
+		if (direct >= 0)
+			return direct ? 0 : TLS13_ALERT_DECRYPT_ERROR;
+	}
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
 	bool ok = m && EVP_DigestVerifyInit_ex(m, &pctx, md, NULL, NULL, key, NULL) == 1 &&
@@ -350,15 +428,12 @@ static void handshake_secrets(struct tls13_server *s, const unsigned char *share
 /* ---- the server's flight ---------------------------------------------- */
 
 static void put_server_hello(struct writer *w, const struct tls13_client_hello *ch, uint16_t suite,
-                             const unsigned char *share)
+                             const unsigned char *share, const unsigned char random[32])
 {
-	unsigned char random[32];
-	if (RAND_bytes(random, sizeof random) != 1)
-		w->full = true;
 	put_u8(w, HS_SERVER_HELLO);
 	size_t body = open_len(w, 3);
 	put_u16(w, 0x0303);
-	put(w, random, sizeof random);
+	put(w, random, 32);
 	put_u8(w, (unsigned)ch->session_id_len);
 	put(w, ch->session_id, ch->session_id_len);
 	put_u16(w, suite);
@@ -427,6 +502,12 @@ int tls13_server_start(struct tls13_server *s, const struct tls13_server_identit
 	const struct tls13_hash *md = s->md;
 	*out_len = 0;
 	unsigned char share[X25519_LEN], shared[X25519_LEN], server_hs[TLS13_MAX_HASH];
+	/* The ServerHello's random and the session ticket's IV, public both,
+	 * from one call: each call of the generator costs a few µs. */
+	unsigned char fresh[32 + TLS13_TICKET_IV_LEN];
+	if (RAND_bytes(fresh, sizeof fresh) != 1)
+		return TLS13_ALERT_INTERNAL_ERROR;
+	memcpy(s->ticket_iv, fresh + 32, TLS13_TICKET_IV_LEN);
 	if (!x25519_exchange(ch->x25519_share, share, shared))
 		return TLS13_ALERT_INTERNAL_ERROR;
 
@@ -437,7 +518,7 @@ int tls13_server_start(struct tls13_server *s, const struct tls13_server_identit
 	static const unsigned char handshake_header[] = {TLS13_HANDSHAKE, 3, 3, 0, 0};
 	put(&w, handshake_header, sizeof handshake_header);
 	size_t sh = w.n;
-	put_server_hello(&w, ch, suite, share);
+	put_server_hello(&w, ch, suite, share, fresh);
 	if (w.full)
 		return TLS13_ALERT_INTERNAL_ERROR;
 	out[header + 3] = (unsigned char)((w.n - sh) >> 8);

@@ -69,6 +69,9 @@ enum tls13_server_state {
 	TLS13_SERVER_FAILED,
 };
 
+/* The IV of the AES-256-CBC that seals a session ticket. */
+#define TLS13_TICKET_IV_LEN 16
+
 #define TLS13_SERVER_MAX_MESSAGE (64u * 1024) /* a client's certificate chain, at most */
 
 struct tls13_server {
@@ -81,6 +84,7 @@ struct tls13_server {
 	unsigned char client_hs[TLS13_MAX_HASH];
 	unsigned char client_ap[TLS13_MAX_HASH], server_ap[TLS13_MAX_HASH];
 	unsigned char resumption[TLS13_MAX_HASH]; /* resumption_master_secret */
+	unsigned char ticket_iv[TLS13_TICKET_IV_LEN]; /* for the session ticket (tls/tls13_ticket.h) */
 	bool ccs_seen;
 	bool alpn_selected; /* the EncryptedExtensions named a protocol */
 	tls13_server_judge_chain *judge;

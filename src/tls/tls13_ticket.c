@@ -13,7 +13,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,7 @@
 #define HS_NEW_SESSION_TICKET 4
 #define KEY_NAME_LEN 16
 #define HMAC_KEY_LEN 32
-#define IV_LEN 16
+#define IV_LEN TLS13_TICKET_IV_LEN
 #define MAC_LEN 32
 #define NONCE_LEN 8
 #define FIELD_PEER 3
@@ -113,9 +114,9 @@ static size_t splice_peer(const unsigned char *der, size_t der_len, const unsign
 }
 
 /* The session as OpenSSL encodes it, with the peer; its length or 0. */
-static size_t session_der(const struct tls13_server *s, const struct tls13_accept_choice *c, SSL *ssl,
-                          X509 *peer, long lifetime, const unsigned char *psk, unsigned char *out,
-                          size_t room)
+static size_t session_der_encode(const struct tls13_server *s, const struct tls13_accept_choice *c, SSL *ssl,
+                                 X509 *peer, long lifetime, time_t now, const unsigned char *psk,
+                                 unsigned char *out, size_t room)
 {
 	const unsigned char id[2] = {(unsigned char)(s->suite >> 8), (unsigned char)s->suite};
 	const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, id);
@@ -127,7 +128,7 @@ static size_t session_der(const struct tls13_server *s, const struct tls13_accep
 	          SSL_SESSION_set_cipher(sess, cipher) == 1 &&
 	          SSL_SESSION_set1_master_key(sess, psk, s->md->len) == 1 &&
 	          SSL_SESSION_set1_id_context(sess, c->sid_ctx, (unsigned)c->sid_ctx_len) == 1 &&
-	          SSL_SESSION_set_time(sess, (long)time(NULL)) != 0 &&
+	          SSL_SESSION_set_time(sess, (long)now) != 0 &&
 	          SSL_SESSION_set_timeout(sess, lifetime) != 0 &&
 	          (!s->alpn_selected || SSL_SESSION_set1_alpn_selected(sess, alpn, sizeof alpn - 1) == 1) &&
 	          (der_len = i2d_SSL_SESSION(sess, &der)) > 0 && (peer_len = i2d_X509(peer, &peer_der)) > 0;
@@ -139,9 +140,126 @@ static size_t session_der(const struct tls13_server *s, const struct tls13_accep
 	return n;
 }
 
+/* The last session this thread encoded, its PSK zeroed: the next one for
+ * the same client certificate (the same X509, held, as the verify cache
+ * hands it out), suite, context, ALPN and lifetime, made in the same
+ * second, differs from it in its PSK alone, and is this with the PSK
+ * copied in at psk_at. Saves building and encoding an SSL_SESSION per
+ * handshake. */
+struct session_template {
+	X509 *peer; /* a reference held */
+	uint16_t suite;
+	bool alpn;
+	long lifetime;
+	time_t made;
+	unsigned char sid_ctx[SSL_MAX_SID_CTX_LENGTH];
+	size_t sid_ctx_len;
+	size_t psk_at, psk_len, len;
+	unsigned char der[]; /* len bytes */
+};
+
+static pthread_key_t template_key;
+static pthread_once_t template_once = PTHREAD_ONCE_INIT;
+
+static void template_free(void *p)
+{
+	struct session_template *t = p;
+	if (t) {
+		X509_free(t->peer);
+		free(t);
+	}
+}
+
+static void template_key_create(void)
+{
+	(void)pthread_key_create(&template_key, template_free);
+}
+
+static bool template_fits(const struct session_template *t, const struct tls13_server *s,
+                          const struct tls13_accept_choice *c, X509 *peer, long lifetime, time_t now)
+{
+	return t && t->peer == peer && t->suite == s->suite && t->alpn == s->alpn_selected &&
+	       t->lifetime == lifetime && t->made == now && t->psk_len == s->md->len &&
+	       t->sid_ctx_len == c->sid_ctx_len && memcmp(t->sid_ctx, c->sid_ctx, c->sid_ctx_len) == 0;
+}
+
+/* Keeps der (whose PSK is psk) as this thread's template, when the PSK
+ * occurs in it exactly once. */
+static void template_keep(const struct tls13_server *s, const struct tls13_accept_choice *c, X509 *peer,
+                          long lifetime, time_t now, const unsigned char *psk, const unsigned char *der,
+                          size_t len)
+{
+	size_t psk_len = s->md->len, at = SIZE_MAX;
+	if (c->sid_ctx_len > SSL_MAX_SID_CTX_LENGTH || len < psk_len)
+		return;
+	for (size_t i = 0; i + psk_len <= len; i++)
+		if (memcmp(der + i, psk, psk_len) == 0) {
+			if (at != SIZE_MAX)
+				return;
+			at = i;
+		}
+	struct session_template *t = at != SIZE_MAX ? malloc(sizeof *t + len) : NULL;
+	if (!t)
+		return;
+	if (X509_up_ref(peer) != 1) {
+		free(t);
+		return;
+	}
+	t->peer = peer;
+	t->suite = s->suite;
+	t->alpn = s->alpn_selected;
+	t->lifetime = lifetime;
+	t->made = now;
+	memcpy(t->sid_ctx, c->sid_ctx, c->sid_ctx_len);
+	t->sid_ctx_len = c->sid_ctx_len;
+	t->psk_at = at;
+	t->psk_len = psk_len;
+	t->len = len;
+	memcpy(t->der, der, len);
+	memset(t->der + at, 0, psk_len);
+	template_free(pthread_getspecific(template_key));
+	if (pthread_setspecific(template_key, t) != 0) {
+		template_free(t);
+		(void)pthread_setspecific(template_key, NULL);
+	}
+}
+
+/* The session's DER for this ticket into out (room bytes): from this
+ * thread's template when it fits, else encoded (and kept as the next
+ * template). Its length, or 0. */
+static size_t session_der(const struct tls13_server *s, const struct tls13_accept_choice *c, SSL *ssl,
+                          X509 *peer, long lifetime, const unsigned char *psk, unsigned char *out,
+                          size_t room)
+{
+	time_t now = time(NULL);
+	if (pthread_once(&template_once, template_key_create) != 0)
+		return session_der_encode(s, c, ssl, peer, lifetime, now, psk, out, room);
+	const struct session_template *t = pthread_getspecific(template_key);
+	if (template_fits(t, s, c, peer, lifetime, now)) {
+		if (t->len > room)
+			return 0;
+		memcpy(out, t->der, t->len);
+		memcpy(out + t->psk_at, psk, t->psk_len);
+		return t->len;
+	}
+	size_t n = session_der_encode(s, c, ssl, peer, lifetime, now, psk, out, room);
+	if (n)
+		template_keep(s, c, peer, lifetime, now, psk, out, n);
+	return n;
+}
+
+/* AES-256-CBC, looked up once rather than at each ticket's EVP_EncryptInit_ex. */
+static EVP_CIPHER *ticket_cipher;
+static pthread_once_t ticket_cipher_once = PTHREAD_ONCE_INIT;
+
+static void ticket_cipher_fetch(void)
+{
+	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+}
+
 /* key name | IV | AES-256-CBC(plain) | HMAC-SHA256 of all before it. */
-static size_t seal_ticket(const unsigned char *keys, const unsigned char *plain, size_t len,
-                          unsigned char *out, size_t room)
+static size_t seal_ticket(const unsigned char *keys, const unsigned char *iv_in, const unsigned char *plain,
+                          size_t len, unsigned char *out, size_t room)
 {
 	const unsigned char *name = keys, *hmac_key = keys + KEY_NAME_LEN,
 	                    *aes_key = keys + KEY_NAME_LEN + HMAC_KEY_LEN;
@@ -149,11 +267,13 @@ static size_t seal_ticket(const unsigned char *keys, const unsigned char *plain,
 		return 0;
 	memcpy(out, name, KEY_NAME_LEN);
 	unsigned char *iv = out + KEY_NAME_LEN, *ct = iv + IV_LEN;
-	if (RAND_bytes(iv, IV_LEN) != 1)
-		return 0;
+	memcpy(iv, iv_in, IV_LEN);
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int a = 0, b = 0;
-	bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, aes_key, iv) == 1 &&
+	const EVP_CIPHER *cipher =
+	    pthread_once(&ticket_cipher_once, ticket_cipher_fetch) == 0 && ticket_cipher ? ticket_cipher
+	                                                                                 : EVP_aes_256_cbc();
+	bool ok = c && EVP_EncryptInit_ex(c, cipher, NULL, aes_key, iv) == 1 &&
 	          EVP_EncryptUpdate(c, ct, &a, plain, (int)len) == 1 &&
 	          EVP_EncryptFinal_ex(c, ct + a, &b) == 1;
 	EVP_CIPHER_CTX_free(c);
@@ -178,15 +298,19 @@ size_t tls13_ticket_message(const struct tls13_server *s, const struct tls13_acc
 	if (!tls13_hkdf_expand_label(s->md, s->resumption, s->md->len, prefix, sizeof prefix - 1, label,
 	                             sizeof label - 1, nonce, sizeof nonce, psk, s->md->len))
 		return 0;
-	unsigned char *der = malloc(room);
-	size_t der_len = der ? session_der(s, choice, ssl, peer, lifetime, psk, der, room) : 0;
+	/* The session, with its PSK, in plain: a buffer of the thread's, wiped
+	 * after use (a large malloc per handshake costs more than the rest). */
+	static __thread unsigned char der[TLS13_TICKET_MESSAGE_MAX];
+	size_t der_room = room < sizeof der ? room : sizeof der;
+	size_t der_len = session_der(s, choice, ssl, peer, lifetime, psk, der, der_room);
 	OPENSSL_cleanse(psk, sizeof psk);
 	size_t at = 4 + 4 + 4 + 1 + NONCE_LEN + 2;
-	size_t ticket = der_len ? seal_ticket(choice->ticket_keys, der, der_len, out + at, room - at - 2) : 0;
+	size_t ticket =
+	    der_len ? seal_ticket(choice->ticket_keys, s->ticket_iv, der, der_len, out + at, room - at - 2)
+	            : 0;
 	/* What session_der wrote lies within its length and the 8 bytes it
 	 * builds the header in; after a failure, anywhere. */
-	if (der)
-		OPENSSL_clear_free(der, der_len ? der_len + 8 : room);
+	OPENSSL_cleanse(der, der_len && der_len + 8 < der_room ? der_len + 8 : der_room);
 	if (!ticket || ticket > 0xffff)
 		return 0;
 	size_t body = at - 4 + ticket + 2;

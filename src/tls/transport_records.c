@@ -34,9 +34,12 @@ struct tls_stream {
 	unsigned char hs[5]; /* a post-handshake message arriving in pieces */
 	size_t hs_len;
 	size_t hs_skip;      /* bytes left of a NewSessionTicket (a client's) */
+	unsigned char *held; /* sealed records that leave with the next write (owned) */
+	size_t held_len;
 	bool client;
 	bool key_update_due; /* the peer asked for ours */
 	bool failed;         /* the stream failed after data the reader was given first */
+	bool close_sent;     /* our close_notify went out with the last write */
 };
 
 /* Records sealed per write, sent with one send; records' worth one recv
@@ -45,10 +48,12 @@ struct tls_stream {
 #define RECORDS_PER_READ 4
 #define RECORD_MAX (TLS13_HEADER_LEN + TLS13_MAX_BODY)
 #define KEY_UPDATE_LEN 5 /* type, length (3), request */
+#define ALERT_LEN 2
 
 static __thread unsigned char rx_scratch[RECORDS_PER_READ * RECORD_MAX];
-static __thread unsigned char tx_stage[TLS13_SEALED_LEN(KEY_UPDATE_LEN) +
-				       RECORDS_PER_WRITE * TLS13_SEALED_LEN(TLS13_MAX_PLAIN)];
+static __thread unsigned char tx_stage[TRANSPORT_RECORDS_HELD_MAX + TLS13_SEALED_LEN(KEY_UPDATE_LEN) +
+				       RECORDS_PER_WRITE * TLS13_SEALED_LEN(TLS13_MAX_PLAIN) +
+				       TLS13_SEALED_LEN(ALERT_LEN)];
 
 /* ---- the watch ----------------------------------------------------------- */
 
@@ -242,12 +247,26 @@ size_t transport_records_seal(struct transport *t, int type, const void *in, siz
 	return t->stream ? tls13_seal(&t->stream->keys, (enum tls13_content)type, in, len, out) : 0;
 }
 
+bool transport_records_hold(struct transport *t, const unsigned char *rec, size_t len)
+{
+	struct tls_stream *s = t->stream;
+	if (!s || s->held || len > TRANSPORT_RECORDS_HELD_MAX)
+		return false;
+	s->held = malloc(len);
+	if (!s->held)
+		return false;
+	memcpy(s->held, rec, len);
+	s->held_len = len;
+	return true;
+}
+
 void transport_records_free(struct transport *t)
 {
 	capture_free(t);
 	if (t->stream) {
 		tls13_records_clear(&t->stream->keys);
 		free(t->stream->plain);
+		free(t->stream->held);
 		free(t->stream);
 		t->stream = NULL;
 	}
@@ -287,11 +306,27 @@ static size_t seal_key_update(struct tls_stream *s, unsigned char *out)
 	return n;
 }
 
-/* Sends an alert (a fatal one, or close_notify), best effort. */
+/* Moves the held records to out; their length. */
+static size_t take_held(struct tls_stream *s, unsigned char *out)
+{
+	size_t n = s->held_len;
+	if (n)
+		memcpy(out, s->held, n);
+	free(s->held);
+	s->held = NULL;
+	s->held_len = 0;
+	return n;
+}
+
+/* Sends an alert (a fatal one, or close_notify), best effort. Records
+ * held for the next write are dropped: nothing else follows. */
 static void send_alert(struct transport *t, int level, int desc)
 {
-	unsigned char alert[2] = { (unsigned char)level, (unsigned char)desc };
-	unsigned char out[TLS13_SEALED_LEN(2)];
+	unsigned char alert[ALERT_LEN] = { (unsigned char)level, (unsigned char)desc };
+	unsigned char out[TLS13_SEALED_LEN(ALERT_LEN)];
+	free(t->stream->held);
+	t->stream->held = NULL;
+	t->stream->held_len = 0;
 	size_t n = tls13_seal(&t->stream->keys, TLS13_ALERT, alert, sizeof alert, out);
 	if (n && !t->unsent)
 		(void)transport_send_some(t, out, n);
@@ -305,11 +340,12 @@ static ssize_t records_write(struct transport *t, const void *buf, size_t len)
 		if (f != 1)
 			return f;
 	}
-	size_t out = 0, done = 0;
+	size_t out = take_held(s, tx_stage), done = 0;
 	if (s->key_update_due || s->keys.seal.seq >= TLS13_KEY_RECORDS) {
-		out = seal_key_update(s, tx_stage);
-		if (!out)
+		size_t n = seal_key_update(s, tx_stage + out);
+		if (!n)
 			return TRANSPORT_ERROR;
+		out += n;
 	}
 	for (int i = 0; i < RECORDS_PER_WRITE && done < len; i++) {
 		size_t chunk = len - done < TLS13_MAX_PLAIN ? len - done : TLS13_MAX_PLAIN;
@@ -320,6 +356,16 @@ static ssize_t records_write(struct transport *t, const void *buf, size_t len)
 		out += n;
 		done += chunk;
 	}
+	/* The last write of a closing connection takes our close_notify
+	 * along: transport_shutdown then has nothing left to send. */
+	if (t->closing && done == len && !s->close_sent) {
+		static const unsigned char close_notify[ALERT_LEN] = { SSL3_AL_WARNING, TLS13_ALERT_CLOSE_NOTIFY };
+		size_t n = tls13_seal(&s->keys, TLS13_ALERT, close_notify, sizeof close_notify, tx_stage + out);
+		if (!n)
+			return TRANSPORT_ERROR;
+		out += n;
+		s->close_sent = true;
+	}
 	if (send_sealed(t, tx_stage, out) < 0)
 		return TRANSPORT_ERROR;
 	return (ssize_t)done;
@@ -327,7 +373,9 @@ static ssize_t records_write(struct transport *t, const void *buf, size_t len)
 
 static void records_shutdown(struct transport *t)
 {
-	send_alert(t, SSL3_AL_WARNING, TLS13_ALERT_CLOSE_NOTIFY);
+	if (!t->stream->close_sent)
+		send_alert(t, SSL3_AL_WARNING, TLS13_ALERT_CLOSE_NOTIFY);
+	t->stream->close_sent = true;
 	/* As SSL_shutdown would note: an SSL freed without it marks its
 	 * session not resumable, and a pool resumes with that session. */
 	if (t->ssl)

@@ -92,6 +92,17 @@ void transport_records_free(struct transport *t);
 size_t transport_records_seal(struct transport *t, int type, const void *in, size_t len,
 			      unsigned char *out);
 
+/* The most transport_records_hold keeps. */
+#define TRANSPORT_RECORDS_HELD_MAX 2048
+
+/* Keeps len bytes of records sealed with transport_records_seal to go out
+ * in front of the next write's, in its send: a session ticket, when the
+ * client's first request came with its Finished and the response follows.
+ * A close_notify sent alone drops them. False (nothing kept) when out of
+ * memory, longer than TRANSPORT_RECORDS_HELD_MAX or others wait already:
+ * the caller then sends them itself. */
+bool transport_records_hold(struct transport *t, const unsigned char *rec, size_t len);
+
 /* The transport an SSL of ours is bound to (transport_tls.c), or NULL. */
 struct transport *transport_tls_of(const SSL *ssl);
 

@@ -10,8 +10,10 @@
  * birationally equivalent to curve25519, from a table of multiples of the
  * base point (32 rows of 8, about 32 KiB, built once per process): 64
  * table additions and 4 doublings, then one inversion for the Montgomery
- * u = (1 + y) / (1 - y); about 15 µs. The shared secret stays OpenSSL's
- * (its assembly ladder is faster than C).
+ * u = (1 + y) / (1 - y); about 15 µs. Keys made together share that
+ * inversion (x25519_public_keys; tls/x25519_pool.h makes them eight at a
+ * time): about 11 µs each. The shared secret stays OpenSSL's (its
+ * assembly ladder is faster than C).
  *
  * Field elements are five 51-bit limbs (radix 2^51) with 128-bit products.
  * Everything that touches the private scalar runs in constant time: no
@@ -418,10 +420,9 @@ static void table_select(struct ge_niels *t, int row, int8_t digit)
 	fe_cmov(&t->xy2d, &neg.xy2d, negative);
 }
 
-bool x25519_public_key(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[X25519_KEY_LEN])
+/* h = clamp(priv)·B on the Edwards curve, from the table. */
+static void base_multiple(struct ge *h, const uint8_t priv[X25519_KEY_LEN])
 {
-	if (!x25519_init())
-		return false;
 	uint8_t k[32];
 	clamp(k, priv);
 	/* k as 64 signed digits in -8..8: k = sum digit[i]·16^i. The clamped
@@ -441,34 +442,69 @@ bool x25519_public_key(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[X25519_KE
 
 	/* Odd digits first (each row is 256^r = 16^(2r)), times 16, then the
 	 * even ones. */
-	struct ge h;
-	fe_set_small(&h.x, 0);
-	fe_set_small(&h.y, 1);
-	fe_set_small(&h.z, 1);
-	fe_set_small(&h.t, 0);
+	fe_set_small(&h->x, 0);
+	fe_set_small(&h->y, 1);
+	fe_set_small(&h->z, 1);
+	fe_set_small(&h->t, 0);
 	struct ge_niels t;
 	for (int i = 1; i < 64; i += 2) {
 		table_select(&t, i / 2, digit[i]);
-		ge_add_niels(&h, &h, &t);
+		ge_add_niels(h, h, &t);
 	}
 	for (int i = 0; i < 4; i++)
-		ge_double(&h, &h);
+		ge_double(h, h);
 	for (int i = 0; i < 64; i += 2) {
 		table_select(&t, i / 2, digit[i]);
-		ge_add_niels(&h, &h, &t);
+		ge_add_niels(h, h, &t);
 	}
-	/* u = (1 + y) / (1 - y) = (Z + Y) / (Z - Y). */
-	fe num, den;
-	fe_add(&num, &h.z, &h.y);
-	fe_sub(&den, &h.z, &h.y);
-	fe_invert(&den, &den);
-	fe_mul(&num, &num, &den);
-	fe_tobytes(pub, &num);
 	/* What the private key went through (explicit_bzero: a plain memset
 	 * of memory about to go out of scope may be left out). */
 	explicit_bzero(k, sizeof k);
 	explicit_bzero(digit, sizeof digit);
-	explicit_bzero(&h, sizeof h);
 	explicit_bzero(&t, sizeof t);
+}
+
+bool x25519_public_keys(uint8_t (*pub)[X25519_KEY_LEN], const uint8_t (*priv)[X25519_KEY_LEN], size_t n)
+{
+	if (n == 0 || n > X25519_BATCH_MAX || !x25519_init())
+		return false;
+	/* u = (1 + y) / (1 - y) = (Z + Y) / (Z - Y) for each point. Z - Y is
+	 * never 0: no clamped scalar is a multiple of the base point's order.
+	 * prefix[i] = the product of the denominators up to i; one inversion
+	 * of the last gives each denominator's inverse, walking back. */
+	struct ge h[X25519_BATCH_MAX];
+	fe prefix[X25519_BATCH_MAX], den, inv, one_over;
+	for (size_t i = 0; i < n; i++) {
+		base_multiple(&h[i], priv[i]);
+		fe_sub(&den, &h[i].z, &h[i].y);
+		if (i == 0)
+			prefix[0] = den;
+		else
+			fe_mul(&prefix[i], &prefix[i - 1], &den);
+	}
+	fe_invert(&inv, &prefix[n - 1]); /* 1 / (den_0 ... den_n-1) */
+	for (size_t i = n; i-- > 0;) {
+		if (i > 0) {
+			fe_mul(&one_over, &inv, &prefix[i - 1]); /* 1 / den_i */
+			fe_sub(&den, &h[i].z, &h[i].y);
+			fe_mul(&inv, &inv, &den); /* 1 / (den_0 ... den_i-1) */
+		} else {
+			one_over = inv;
+		}
+		fe num;
+		fe_add(&num, &h[i].z, &h[i].y);
+		fe_mul(&num, &num, &one_over);
+		fe_tobytes(pub[i], &num);
+	}
+	explicit_bzero(h, sizeof h);
+	explicit_bzero(prefix, sizeof prefix);
+	explicit_bzero(&den, sizeof den);
+	explicit_bzero(&inv, sizeof inv);
+	explicit_bzero(&one_over, sizeof one_over);
 	return true;
+}
+
+bool x25519_public_key(uint8_t pub[X25519_KEY_LEN], const uint8_t priv[X25519_KEY_LEN])
+{
+	return x25519_public_keys((uint8_t(*)[X25519_KEY_LEN])pub, (const uint8_t(*)[X25519_KEY_LEN])priv, 1);
 }

@@ -7,6 +7,7 @@ in pieces; and the alerts it ends a handshake with."""
 import json
 import socket
 import ssl
+import time
 import urllib.request
 
 import pytest
@@ -128,34 +129,46 @@ def test_our_ticket_resumes_in_openssl(guard, pki, admin, tmp_path):
     counted(admin, before, "openssl")
 
 
-def test_python_client_resumes_and_gets_the_same_identity(guard, origin, pki, admin):
+def python_client(pki):
+    """A TLS 1.3 client context of Python's ssl module with the good
+    certificate."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_verify_locations(pki.origin_ca.cert)
     ctx.load_cert_chain(pki.good.cert, pki.good.key)
+    return ctx
 
-    def get(session=None):
-        with socket.create_connection(("127.0.0.1", guard.port), timeout=10) as raw:
-            with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
-                s.sendall(b"GET /headers HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                return s.session, s.session_reused, data
 
+def get_headers(guard, ctx, session=None):
+    """GET /headers on a new connection (resuming session when given):
+    the connection's session, whether it was resumed, and the response."""
+    with socket.create_connection(("127.0.0.1", guard.port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+            s.sendall(b"GET /headers HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return s.session, s.session_reused, data
+
+
+def client_cert_header(data):
+    """The Client-Cert header the origin app saw, from /headers' answer."""
+    return [v for k, v in json.loads(data.split(b"\r\n\r\n", 1)[1]) if k.lower() == "client-cert"]
+
+
+def test_python_client_resumes_and_gets_the_same_identity(guard, origin, pki, admin):
+    ctx = python_client(pki)
     before = handshakes(admin)
-    session, reused, first = get()
+    session, reused, first = get_headers(guard, ctx)
     assert not reused and b" 200 " in first.split(b"\r\n", 1)[0]
     counted(admin, before, "pullgate")
-    _, reused, second = get(session)
+    _, reused, second = get_headers(guard, ctx, session)
     assert reused
     assert b" 200 " in second.split(b"\r\n", 1)[0]
-    cert_of = lambda data: [v for k, v in json.loads(data.split(b"\r\n\r\n", 1)[1])
-                            if k.lower() == "client-cert"]
-    assert cert_of(first) == cert_of(second) and cert_of(first)
+    assert client_cert_header(first) == client_cert_header(second) and client_cert_header(first)
 
 
 def test_hello_in_pieces(guard, pki, admin):
@@ -223,3 +236,26 @@ def test_refusals_come_from_our_handshake(guard, origin, pki, admin, who, reason
     assert handshakes(admin) == before
     # The alert reaches the client: a refusal is not a silent close.
     assert "alert" in (out + err).lower(), (out + err)[-3000:]
+
+
+def test_every_ticket_of_one_second_resumes(guard, origin, pki, admin):
+    """Tickets made within one second for one certificate share all of
+    their session but its key (the guard encodes that session once):
+    each must still resume, with the certificate's identity."""
+    ctx = python_client(pki)
+    # Handshakes until two of them began and ended within one second.
+    by_second = {}
+    deadline = time.monotonic() + 20
+    while max((len(v) for v in by_second.values()), default=0) < 2:
+        assert time.monotonic() < deadline, "no two handshakes within one second"
+        start = int(time.time())
+        session, reused, data = get_headers(guard, ctx)
+        if int(time.time()) == start:
+            assert not reused and b" 200 " in data.split(b"\r\n", 1)[0]
+            by_second.setdefault(start, []).append((session, client_cert_header(data)))
+    pair = max(by_second.values(), key=len)
+    for session, identity in pair:
+        assert identity
+        _, reused, data = get_headers(guard, ctx, session)
+        assert reused, "a ticket of the same second did not resume"
+        assert client_cert_header(data) == identity

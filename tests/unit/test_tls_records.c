@@ -434,6 +434,35 @@ TEST(tls_records_close_notify_both_ways)
 	rt_end(&r);
 }
 
+/* Records held for the next write (a session ticket) and the close_notify
+ * of a closing connection leave with its data, and nothing before or
+ * after: transport_shutdown then has nothing left to send. */
+TEST(tls_records_held_and_close_notify_leave_with_the_last_write)
+{
+	struct rt r;
+	REQUIRE(rt_start(&r, TLS1_3_VERSION, NULL, 0, NULL));
+	REQUIRE(rt_handshake(&r, NULL));
+	rt_pump(&r);
+	unsigned char rec[TLS13_SEALED_LEN(5)];
+	size_t n = transport_records_seal(&r.t, TLS13_APPLICATION_DATA, "held ", 5, rec);
+	REQUIRE(n > 0);
+	CHECK(transport_records_hold(&r.t, rec, n));
+	CHECK(!transport_records_hold(&r.t, rec, n)); /* one set at a time */
+	char peek;
+	CHECK(recv(r.wire, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN);
+	transport_closing(&r.t);
+	CHECK_EQ_INT(transport_write(&r.t, "last", 4), 4);
+	CHECK(!transport_unsent(&r.t));
+	char buf[16] = {0};
+	CHECK_EQ_INT(rt_peer_read(&r, buf, 9), 9);
+	CHECK(memcmp(buf, "held last", 9) == 0);
+	int m = SSL_read(r.peer, buf, 1);
+	CHECK(m <= 0 && SSL_get_error(r.peer, m) == SSL_ERROR_ZERO_RETURN);
+	transport_shutdown(&r.t);
+	CHECK(recv(r.wire, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN);
+	rt_end(&r);
+}
+
 /* Flips one bit of a record on the wire: the server refuses it with a
  * bad_record_mac alert that the client can read. */
 TEST(tls_records_altered_record_is_refused)

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "tls/x25519.h"
+#include "tls/x25519_pool.h"
 
 static void from_hex(uint8_t out[32], const char *hex)
 {
@@ -60,4 +61,41 @@ TEST(x25519_public_key_matches_openssl)
 		mismatches += memcmp(ours, theirs, 32) != 0;
 	}
 	CHECK_EQ_INT(mismatches, 0);
+}
+
+/* Keys computed together (one inversion for all) equal OpenSSL's, for
+ * every batch size. */
+TEST(x25519_public_keys_in_batches_match_openssl)
+{
+	uint8_t priv[X25519_BATCH_MAX][32], ours[X25519_BATCH_MAX][32], theirs[32];
+	int mismatches = 0;
+	for (size_t n = 1; n <= X25519_BATCH_MAX; n++) {
+		REQUIRE(RAND_bytes(&priv[0][0], sizeof priv) == 1);
+		REQUIRE(x25519_public_keys(ours, (const uint8_t(*)[32])priv, n));
+		for (size_t i = 0; i < n; i++) {
+			REQUIRE(openssl_public(theirs, priv[i]));
+			mismatches += memcmp(ours[i], theirs, 32) != 0;
+		}
+	}
+	CHECK_EQ_INT(mismatches, 0);
+	CHECK(!x25519_public_keys(ours, (const uint8_t(*)[32])priv, 0));
+	CHECK(!x25519_public_keys(ours, (const uint8_t(*)[32])priv, X25519_BATCH_MAX + 1));
+}
+
+/* The pool hands out pairs that belong together, across its batches, and
+ * never the same pair twice. */
+TEST(x25519_pool_pairs_are_pairs_and_new)
+{
+	enum { PAIRS = 3 * X25519_POOL_BATCH + 3 };
+	uint8_t priv[PAIRS][32], pub[PAIRS][32], theirs[32];
+	int mismatches = 0, repeats = 0;
+	for (int i = 0; i < PAIRS; i++) {
+		REQUIRE(x25519_pool_take(priv[i], pub[i]));
+		REQUIRE(openssl_public(theirs, priv[i]));
+		mismatches += memcmp(pub[i], theirs, 32) != 0;
+		for (int j = 0; j < i; j++)
+			repeats += memcmp(priv[i], priv[j], 32) == 0;
+	}
+	CHECK_EQ_INT(mismatches, 0);
+	CHECK_EQ_INT(repeats, 0);
 }
