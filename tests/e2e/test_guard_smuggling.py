@@ -1,13 +1,16 @@
 """Request smuggling and malformed requests over a verified connection: each
 ambiguous or malformed request gets its error status, the guard closes the
 connection, and neither it nor the request hidden behind it reaches the app.
-Valid pipelining, HTTP/1.0 keep-alive and chunked uploads still work."""
+Valid pipelining, HTTP/1.0 keep-alive and chunked uploads still work, and
+bytes a client sends after a closing request do not cut its response."""
 import hashlib
 import json
+import socket
 
 import pytest
 
 from lib.client import Conn, client_context
+from lib.origin_app import pattern_chunks
 
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
@@ -114,3 +117,36 @@ def test_chunked_upload_intact(guard, origin, pki):
     assert r.status == 200, r
     got = json.loads(r.body)
     assert got == {"received": len(whole), "sha256": hashlib.sha256(whole).hexdigest()}
+
+
+def test_bytes_after_a_closing_request_do_not_cut_its_response(guard, origin, pki):
+    """A client that sends more bytes after a request with Connection:
+    close, while its response is still coming: the guard answers the
+    first request only, and reads what came after it before it closes
+    (closing with bytes unread would reset the connection and drop what
+    the client has not received yet). The client reads slowly (a small
+    receive buffer), so that much of the response still waits in the
+    guard's socket when its last byte is written."""
+    n = 4_000_000
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    raw.settimeout(30)
+    raw.connect(("127.0.0.1", guard.port))
+    ctx = client_context(pki.origin_ca.cert, pki.good)
+    before = origin.count()
+    with Conn(ctx.wrap_socket(raw, server_hostname="localhost"), 30) as c:
+        c.send(b"GET /bytes/%d HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % n)
+        first = b""
+        while len(first) < 65536:
+            chunk = c.sock.recv(65536)
+            assert chunk, "closed after %d bytes" % len(first)
+            first += chunk
+        c.send(b"GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        rest, how = c.read_until_eof(timeout=60)
+    head, _, body = (first + rest).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:300]
+    assert how == "eof", how
+    assert len(body) == n
+    assert body == b"".join(pattern_chunks(n))
+    paths = [e["path"] for e in origin.log(before)]
+    assert paths == ["/bytes/%d" % n]
