@@ -28,7 +28,7 @@ import time
 
 from bench_load import Wrk, client_context, crypto_ceiling, idle_connection_kib
 from bench_procs import Procs, core_busy, status_kib
-from bench_report import Scenario, write_report
+from bench_report import Scenario, ceiling_kind, write_report
 import bench_systems as bs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -236,8 +236,7 @@ class Run:
                     c = crypto_ceiling(st.server_cpu, 1)
                     self.ceilings.setdefault(sc.key, []).append(c)
                     progress("  %-5s %-12s crypto ceiling beside round %d: %s/s"
-                             % (sc.role, sc.key, r + 1, "{:,.0f}".format(
-                                 c.get("resumed_hs" if sc.resume else "full_hs", 0))))
+                             % (sc.role, sc.key, r + 1, "{:,.0f}".format(c.get(ceiling_kind(sc), 0))))
         for s in servers:
             self.hwm[(role, s.name)] = status_kib(s.pid, "VmHWM")
         self.stop(servers)

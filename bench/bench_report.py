@@ -78,14 +78,24 @@ def _rate_cell(runs, sc):
     return text, rps
 
 
+def ceiling_kind(sc):
+    """The key of crypto_ceiling's result for sc's kind of handshake."""
+    return "resumed_hs" if sc.resume else "full_hs"
+
+
+def _ceilings_beside(run, sc):
+    """The ceilings measured after each round of sc's runs."""
+    kind = ceiling_kind(sc)
+    return [c[kind] for c in run.ceilings.get(sc.key, []) if kind in c]
+
+
 def _ceiling_for(run, sc, ceiling):
     """The handshakes/s one core's crypto allows for sc's kind of
     handshake: the median of the openssl speed runs made beside its rounds
     (the machine as fast or as slow as during its runs), else the one made
     at the start."""
-    kind = "resumed_hs" if sc.resume else "full_hs"
-    beside = [c[kind] for c in getattr(run, "ceilings", {}).get(sc.key, []) if kind in c]
-    return statistics.median(beside) if beside else ceiling.get(kind)
+    beside = _ceilings_beside(run, sc)
+    return statistics.median(beside) if beside else ceiling.get(ceiling_kind(sc))
 
 
 def _role_table(run, role, scs, st, ceiling):
@@ -319,7 +329,7 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
                       "{:,.0f}".format(ceiling["full_hs"])]),
                 _row(["⇒ resumed handshakes, server side (2 X25519, no signature)",
                       "{:,.0f}".format(ceiling["resumed_hs"])]), ""]
-        beside = [sc for sc in scs if sc.key in getattr(run, "ceilings", {})]
+        beside = [sc for sc in scs if sc.key in run.ceilings]
         if beside:
             out += ["Measured at the start (above), and again after each round of a handshake "
                     "scenario's runs (1 s per operation); a handshake row's share of the "
@@ -327,10 +337,8 @@ def write_report(root, st, env, run, scs, ceiling, key_type, versions, elapsed):
                     _row(["scenario", "ceiling beside each round", "median used"]),
                     _row(["---"] * 3)]
             for sc in beside:
-                kind = "resumed_hs" if sc.resume else "full_hs"
-                vals = [c[kind] for c in run.ceilings[sc.key] if kind in c]
                 out.append(_row(["%s: %s" % (sc.role, sc.label),
-                                 ", ".join("{:,.0f}".format(v) for v in vals),
+                                 ", ".join("{:,.0f}".format(v) for v in _ceilings_beside(run, sc)),
                                  "{:,.0f}".format(_ceiling_for(run, sc, ceiling))]))
             out.append("")
     goals = _goals_table(run, scs, st, ceiling)

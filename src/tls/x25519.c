@@ -473,34 +473,33 @@ bool x25519_public_keys(uint8_t (*pub)[X25519_KEY_LEN], const uint8_t (*priv)[X2
 	 * prefix[i] = the product of the denominators up to i; one inversion
 	 * of the last gives each denominator's inverse, walking back. */
 	struct ge h[X25519_BATCH_MAX];
-	fe prefix[X25519_BATCH_MAX], den, inv, one_over;
+	fe den[X25519_BATCH_MAX], prefix[X25519_BATCH_MAX], inv, one_over, num;
 	for (size_t i = 0; i < n; i++) {
 		base_multiple(&h[i], priv[i]);
-		fe_sub(&den, &h[i].z, &h[i].y);
+		fe_sub(&den[i], &h[i].z, &h[i].y);
 		if (i == 0)
-			prefix[0] = den;
+			prefix[0] = den[0];
 		else
-			fe_mul(&prefix[i], &prefix[i - 1], &den);
+			fe_mul(&prefix[i], &prefix[i - 1], &den[i]);
 	}
 	fe_invert(&inv, &prefix[n - 1]); /* 1 / (den_0 ... den_n-1) */
 	for (size_t i = n; i-- > 0;) {
 		if (i > 0) {
 			fe_mul(&one_over, &inv, &prefix[i - 1]); /* 1 / den_i */
-			fe_sub(&den, &h[i].z, &h[i].y);
-			fe_mul(&inv, &inv, &den); /* 1 / (den_0 ... den_i-1) */
+			fe_mul(&inv, &inv, &den[i]);             /* 1 / (den_0 ... den_i-1) */
 		} else {
 			one_over = inv;
 		}
-		fe num;
 		fe_add(&num, &h[i].z, &h[i].y);
 		fe_mul(&num, &num, &one_over);
 		fe_tobytes(pub[i], &num);
 	}
 	explicit_bzero(h, sizeof h);
+	explicit_bzero(den, sizeof den);
 	explicit_bzero(prefix, sizeof prefix);
-	explicit_bzero(&den, sizeof den);
 	explicit_bzero(&inv, sizeof inv);
 	explicit_bzero(&one_over, sizeof one_over);
+	explicit_bzero(&num, sizeof num);
 	return true;
 }
 

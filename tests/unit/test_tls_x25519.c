@@ -1,11 +1,15 @@
 /*
- * Unit tests for src/tls/x25519.c: RFC 7748's key pairs, and the same
- * public key as OpenSSL's for random and extreme private keys.
+ * Unit tests for src/tls/x25519.c and src/tls/x25519_pool.c: RFC 7748's
+ * key pairs, the same public key as OpenSSL's for random and extreme
+ * private keys and for every batch size, and the pool's pairs: whole,
+ * never repeated, not shared with a forked child.
  */
 #include "unit.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tls/x25519.h"
 #include "tls/x25519_pool.h"
@@ -98,4 +102,35 @@ TEST(x25519_pool_pairs_are_pairs_and_new)
 	}
 	CHECK_EQ_INT(mismatches, 0);
 	CHECK_EQ_INT(repeats, 0);
+}
+
+/* A forked child does not hand out the pairs left in the batch it
+ * inherited: its next pair differs from the parent's next one. */
+TEST(x25519_pool_fork_does_not_share_pairs)
+{
+	uint8_t priv[32], pub[32], parent_next[32], child_next[32];
+	REQUIRE(x25519_pool_take(priv, pub)); /* a batch with pairs left */
+	int fds[2];
+	REQUIRE(pipe(fds) == 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		bool ok = x25519_pool_take(child_next, pub);
+		ssize_t n = ok ? write(fds[1], child_next, sizeof child_next) : -1;
+		_exit(n == (ssize_t)sizeof child_next ? 0 : 1);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	while (got < sizeof child_next) {
+		ssize_t n = read(fds[0], child_next + got, sizeof child_next - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	REQUIRE(got == sizeof child_next);
+	REQUIRE(x25519_pool_take(parent_next, pub));
+	CHECK(memcmp(parent_next, child_next, 32) != 0);
 }
